@@ -1,0 +1,238 @@
+//! The command line, as runc 1.1 spells it. Parsing only: no syscalls here.
+
+pub mod flags;
+
+use flags::{FlagError, FlagSpec, Parsed, flag, option, parse, parse_all};
+use std::path::PathBuf;
+
+pub const DEFAULT_ROOT: &str = "/run/hull";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug)]
+pub struct Global {
+    pub root: PathBuf,
+    pub log: Option<PathBuf>,
+    pub log_format: LogFormat,
+    pub debug: bool,
+    pub systemd_cgroup: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct CreateArgs {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+}
+
+#[derive(Debug)]
+pub enum Command {
+    Create(CreateArgs),
+    Run { create: CreateArgs, detach: bool, keep: bool, no_subreaper: bool },
+    Start { id: String },
+    State { id: String },
+    Kill { id: String, signal: String, all: bool },
+    Delete { id: String, force: bool },
+    List { json: bool, quiet: bool },
+    Spec { bundle: PathBuf, rootless: bool },
+    Features,
+    Version,
+    Help,
+}
+
+pub struct Invocation {
+    pub global: Global,
+    pub command: Command,
+}
+
+const GLOBAL: &[FlagSpec] = &[
+    option(&["root"]),
+    option(&["log"]),
+    option(&["log-format"]),
+    flag(&["debug"]),
+    flag(&["systemd-cgroup"]),
+    option(&["rootless"]),
+    option(&["criu"]),
+    flag(&["version", "v"]),
+    flag(&["help", "h"]),
+];
+
+const CREATE: &[FlagSpec] = &[
+    option(&["bundle", "b"]),
+    option(&["pid-file"]),
+    option(&["console-socket"]),
+    flag(&["no-pivot"]),
+    flag(&["no-new-keyring"]),
+    option(&["preserve-fds"]),
+];
+
+const RUN: &[FlagSpec] = &[
+    option(&["bundle", "b"]),
+    option(&["pid-file"]),
+    option(&["console-socket"]),
+    flag(&["no-pivot"]),
+    flag(&["no-new-keyring"]),
+    option(&["preserve-fds"]),
+    flag(&["detach", "d"]),
+    flag(&["keep"]),
+    flag(&["no-subreaper"]),
+];
+
+pub fn parse_args(args: &[String]) -> Result<Invocation, FlagError> {
+    let (parsed, used) = parse(GLOBAL, args)?;
+    let global = Global {
+        root: parsed.value("root").map_or_else(|| PathBuf::from(DEFAULT_ROOT), PathBuf::from),
+        log: parsed.value("log").filter(|l| !l.is_empty()).map(PathBuf::from),
+        log_format: match parsed.value("log-format") {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(FlagError::BadValue { name: "log-format".into(), value: other.into(), reason: "must be text or json".into() });
+            }
+        },
+        debug: parsed.flag("debug")?,
+        systemd_cgroup: parsed.flag("systemd-cgroup")?,
+    };
+    if parsed.flag("version")? {
+        return Ok(Invocation { global, command: Command::Version });
+    }
+    let rest = &args[used..];
+    let Some((verb, rest)) = rest.split_first() else {
+        return Ok(Invocation { global, command: Command::Help });
+    };
+    let command = match verb.as_str() {
+        "create" => Command::Create(create_args(&parse_all(CREATE, rest)?)?),
+        "run" => {
+            let p = parse_all(RUN, rest)?;
+            Command::Run {
+                create: create_args(&p)?,
+                detach: p.flag("detach")?,
+                keep: p.flag("keep")?,
+                no_subreaper: p.flag("no-subreaper")?,
+            }
+        }
+        "start" => Command::Start { id: one_id(&parse_all(&[], rest)?, "start")? },
+        "state" => Command::State { id: one_id(&parse_all(&[], rest)?, "state")? },
+        "kill" => {
+            let p = parse_all(&[flag(&["all", "a"])], rest)?;
+            let (id, signal) = match p.positionals.as_slice() {
+                [id] => (id.clone(), "SIGTERM".to_string()),
+                [id, signal] => (id.clone(), signal.clone()),
+                _ => return Err(FlagError::Usage("kill: usage: hull kill [--all] <container-id> [signal]".into())),
+            };
+            Command::Kill { id, signal, all: p.flag("all")? }
+        }
+        "delete" => {
+            let p = parse_all(&[flag(&["force", "f"])], rest)?;
+            Command::Delete { id: one_id(&p, "delete")?, force: p.flag("force")? }
+        }
+        "list" => {
+            let p = parse_all(&[option(&["format", "f"]), flag(&["quiet", "q"])], rest)?;
+            let json = match p.value("format") {
+                None | Some("table") => false,
+                Some("json") => true,
+                Some(other) => {
+                    return Err(FlagError::BadValue { name: "format".into(), value: other.into(), reason: "must be table or json".into() });
+                }
+            };
+            Command::List { json, quiet: p.flag("quiet")? }
+        }
+        "spec" => {
+            let p = parse_all(&[option(&["bundle", "b"]), flag(&["rootless"])], rest)?;
+            Command::Spec { bundle: PathBuf::from(p.value("bundle").unwrap_or(".")), rootless: p.flag("rootless")? }
+        }
+        "features" => Command::Features,
+        "help" | "h" => Command::Help,
+        other => return Err(FlagError::Usage(format!("no such command: {other:?} (see hull help)"))),
+    };
+    Ok(Invocation { global, command })
+}
+
+fn create_args(p: &Parsed) -> Result<CreateArgs, FlagError> {
+    Ok(CreateArgs {
+        id: one_id(p, "create")?,
+        bundle: PathBuf::from(p.value("bundle").unwrap_or(".")),
+        pid_file: p.value("pid-file").filter(|v| !v.is_empty()).map(PathBuf::from),
+        console_socket: p.value("console-socket").filter(|v| !v.is_empty()).map(PathBuf::from),
+        no_pivot: p.flag("no-pivot")?,
+        no_new_keyring: p.flag("no-new-keyring")?,
+        preserve_fds: p.number("preserve-fds")?.unwrap_or(0),
+    })
+}
+
+fn one_id(p: &Parsed, verb: &str) -> Result<String, FlagError> {
+    match p.positionals.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(FlagError::Usage(format!("{verb}: requires exactly 1 argument: the container id"))),
+        _ => Err(FlagError::Usage(format!("{verb}: requires exactly 1 argument, got {:?}", p.positionals))),
+    }
+}
+
+pub const USAGE: &str = "hull: an OCI container runtime
+
+usage: hull [global options] command [command options] [arguments...]
+
+commands:
+  create   create a container from a bundle, stopped before its process runs
+  start    run the process of a created container
+  run      create and start a container, then wait for it
+  state    print a container's state as JSON
+  kill     send a signal to a container's init (or, with --all, every process)
+  delete   delete a container and everything made for it
+  list     list containers
+  spec     write a default config.json
+  features print what this runtime supports, as JSON
+
+global options:
+  --root DIR           state directory (default /run/hull)
+  --log FILE           log to FILE instead of stderr
+  --log-format FORMAT  text or json
+  --debug              log debug messages
+  --systemd-cgroup     use systemd for cgroups (needs systemd)
+  --version, -v        print the version
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invoke(s: &str) -> Invocation {
+        let args: Vec<String> = s.split_whitespace().map(String::from).collect();
+        parse_args(&args).unwrap()
+    }
+
+    #[test]
+    fn containerd_create() {
+        let inv = invoke("--root /r --log /b/log.json --log-format json create --bundle /b --pid-file /b/init.pid --no-pivot ctr");
+        assert_eq!(inv.global.root, PathBuf::from("/r"));
+        assert_eq!(inv.global.log_format, LogFormat::Json);
+        let Command::Create(c) = inv.command else { panic!() };
+        assert_eq!(c.id, "ctr");
+        assert_eq!(c.bundle, PathBuf::from("/b"));
+        assert_eq!(c.pid_file, Some(PathBuf::from("/b/init.pid")));
+        assert!(c.no_pivot);
+    }
+
+    #[test]
+    fn kill_forms() {
+        let Command::Kill { id, signal, all } = invoke("kill --all c 9").command else { panic!() };
+        assert_eq!((id.as_str(), signal.as_str(), all), ("c", "9", true));
+        let Command::Kill { signal, .. } = invoke("kill c").command else { panic!() };
+        assert_eq!(signal, "SIGTERM");
+    }
+
+    #[test]
+    fn run_flags() {
+        let Command::Run { detach, no_subreaper, create, .. } = invoke("run -d -no-subreaper -b x c").command else { panic!() };
+        assert!(detach && no_subreaper);
+        assert_eq!(create.bundle, PathBuf::from("x"));
+    }
+}

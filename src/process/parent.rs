@@ -1,0 +1,208 @@
+//! The parent side of making an init: clone3, answer the init's requests
+//! (id maps, cgroup placement, runtime hooks) until it is Ready at the barrier.
+
+use super::clone::{Forked, clone};
+use super::init::{self, InitContext};
+use super::sync::{self, Message, SyncSocket};
+use crate::cgroups::{CgroupError, Cgroups};
+use crate::hooks::{self, HookError};
+use crate::namespaces::{self, NsError};
+use crate::spec::Spec;
+use crate::spec::config::Process;
+use crate::spec::namespaces::{NamespacePlan, NsKind};
+use crate::spec::validate::Plan;
+use crate::sys;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("{what}: {source}")]
+    Sys { what: &'static str, source: io::Error },
+    #[error(transparent)]
+    Namespace(#[from] NsError),
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    #[error(transparent)]
+    Hook(#[from] HookError),
+    /// An error the init reported; its text is already one complete line.
+    #[error("{0}")]
+    Init(String),
+    #[error("container init {0}")]
+    Died(String),
+    #[error("sync with init: {0}")]
+    Sync(String),
+}
+
+pub struct Launch<'a> {
+    pub spec: &'a Spec,
+    pub process: &'a Process,
+    pub plan: &'a Plan,
+    pub rootfs: &'a Path,
+    pub exec_fifo: &'a OwnedFd,
+    pub console_socket: Option<RawFd>,
+    pub no_pivot: bool,
+    pub preserve_fds: u32,
+    /// The state directory's lock: the init must not keep it.
+    pub lock_fd: RawFd,
+    pub cgroups: &'a Cgroups,
+    /// The state JSON the hooks read on stdin, for a given init pid.
+    pub state_for_hooks: &'a dyn Fn(libc::pid_t) -> Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Launched {
+    pub pid: libc::pid_t,
+    pub start_time: u64,
+}
+
+/// Whether one clone3 can make every new namespace. Not when the user namespace
+/// is joined (the others must be made from inside it), nor when a new user
+/// namespace would own namespaces joined by path (it has no rights over them).
+fn namespaces_made_by_clone(ns: &NamespacePlan) -> bool {
+    let joins_in_child = ns.joins.iter().any(|(k, _)| !matches!(k, NsKind::Pid | NsKind::Time));
+    ns.joins(NsKind::User).is_none() && !(ns.creates(NsKind::User) && joins_in_child)
+}
+
+/// Joins pid and time namespaces for our children only, and returns how to undo it.
+fn join_for_children(ns: &NamespacePlan) -> Result<Vec<(NsKind, OwnedFd)>, LaunchError> {
+    let mut saved = Vec::new();
+    for kind in [NsKind::Pid, NsKind::Time] {
+        if let Some(path) = ns.joins(kind) {
+            saved.push((kind, namespaces::current(kind, true)?));
+            namespaces::join(kind, path)?;
+        }
+    }
+    Ok(saved)
+}
+
+fn restore(saved: Vec<(NsKind, OwnedFd)>) {
+    for (kind, fd) in saved {
+        let _ = sys::setns(fd.as_raw_fd(), kind.clone_flag());
+    }
+}
+
+/// Kills and reaps what was started if the launch does not reach Ready.
+struct Started {
+    child: libc::pid_t,
+    init: Option<libc::pid_t>,
+    armed: bool,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        for pid in [self.init, Some(self.child)].into_iter().flatten() {
+            // SAFETY: kill takes plain integers; these pids are ours and not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let _ = sys::waitpid(self.child, 0);
+    }
+}
+
+pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
+    let (parent_end, child_end) = sync::pair().map_err(|source| LaunchError::Sys { what: "creating the sync socketpair", source })?;
+    let ns = &l.plan.namespaces;
+    let by_clone = namespaces_made_by_clone(ns);
+    let saved = if by_clone { join_for_children(ns)? } else { Vec::new() };
+    let flags = if by_clone { ns.new_flags & !libc::CLONE_NEWTIME } else { 0 };
+    let forked = clone(flags);
+    match forked {
+        Ok(Forked::Child) => {
+            let parent_fds = [parent_end.raw(), l.lock_fd];
+            let ctx = InitContext {
+                spec: l.spec,
+                process: l.process,
+                plan: l.plan,
+                rootfs: l.rootfs,
+                sync: &child_end,
+                exec_fifo: l.exec_fifo.as_raw_fd(),
+                console_socket: l.console_socket,
+                no_pivot: l.no_pivot,
+                preserve_fds: l.preserve_fds,
+                namespaces_made_by_clone: by_clone,
+                parent_fds: &parent_fds,
+            };
+            init::run(&ctx)
+        }
+        Ok(Forked::Parent(child)) => {
+            restore(saved);
+            drop(child_end);
+            let mut started = Started { child, init: None, armed: true };
+            let launched = follow(l, &parent_end, &mut started)?;
+            started.armed = false;
+            Ok(launched)
+        }
+        Err(source) => {
+            restore(saved);
+            Err(LaunchError::Sys { what: "clone3 of the container init", source })
+        }
+    }
+}
+
+/// Answers the init until it reports Ready.
+fn follow(l: &Launch, sync: &SyncSocket, started: &mut Started) -> Result<Launched, LaunchError> {
+    let linux = l.spec.linux.as_ref();
+    let mut launched = None;
+    loop {
+        let message = sync.recv().map_err(|e| LaunchError::Sync(e.to_string()))?;
+        match message {
+            Some(Message::MapsPlease) => {
+                let (uid, gid) = linux.map(|l| (l.uid_mappings.as_slice(), l.gid_mappings.as_slice())).unwrap_or_default();
+                namespaces::write_id_maps(started.child, uid, gid)?;
+                sync.send(&Message::MapsDone).map_err(|e| LaunchError::Sync(e.to_string()))?;
+            }
+            Some(Message::InitPid(pid)) => {
+                let pid = if pid == 0 {
+                    started.child
+                } else {
+                    // The intermediate that forked the init exits at once.
+                    started.init = Some(pid);
+                    let _ = sys::waitpid(started.child, 0);
+                    pid
+                };
+                started.init = Some(pid);
+                let start_time = sys::process_start_time(pid).map(|(t, _)| t).ok_or_else(|| LaunchError::Died("exited during setup".into()))?;
+                l.cgroups.add(pid)?;
+                launched = Some(Launched { pid, start_time });
+                sync.send(&Message::Proceed((l.state_for_hooks)(pid))).map_err(|e| LaunchError::Sync(e.to_string()))?;
+            }
+            Some(Message::RunHooks) => {
+                let pid = launched.map_or(started.child, |x| x.pid);
+                let state = (l.state_for_hooks)(pid);
+                if let Some(hooks) = &l.spec.hooks {
+                    hooks::run_all("prestart", &hooks.prestart, &state)?;
+                    hooks::run_all("createRuntime", &hooks.create_runtime, &state)?;
+                }
+                sync.send(&Message::HooksDone).map_err(|e| LaunchError::Sync(e.to_string()))?;
+            }
+            Some(Message::Ready) => {
+                return launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()));
+            }
+            Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
+            Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),
+            None => return Err(LaunchError::Died(describe_death(started))),
+        }
+    }
+}
+
+fn describe_death(started: &mut Started) -> String {
+    if started.init.is_some_and(|init| init != started.child) {
+        return "exited during setup".into();
+    }
+    // The socket closed because the init is exiting: this wait is short.
+    match sys::waitpid(started.child, 0) {
+        Ok((_, status)) => {
+            started.armed = false;
+            if libc::WIFSIGNALED(status) {
+                format!("was killed by signal {} during setup", libc::WTERMSIG(status))
+            } else {
+                format!("exited with status {} during setup", libc::WEXITSTATUS(status))
+            }
+        }
+        Err(e) => format!("vanished during setup: {e}"),
+    }
+}

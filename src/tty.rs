@@ -1,0 +1,96 @@
+//! process.terminal: a pty made inside the container, its master handed to
+//! the engine over --console-socket as one SCM_RIGHTS message.
+
+use crate::spec::config::ConsoleSize;
+use crate::sys;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TtyError {
+    #[error("--console-socket {path}: {source}")]
+    Connect { path: PathBuf, source: io::Error },
+    #[error("terminal: {what}: {source}")]
+    Pty { what: &'static str, source: io::Error },
+}
+
+fn pty_err(what: &'static str) -> impl FnOnce(io::Error) -> TtyError {
+    move |source| TtyError::Pty { what, source }
+}
+
+pub fn connect(path: &Path) -> Result<UnixStream, TtyError> {
+    UnixStream::connect(path).map_err(|source| TtyError::Connect { path: path.to_path_buf(), source })
+}
+
+/// In the init, after pivot_root: opens a pty, sends its master over `socket`,
+/// binds the slave on /dev/console and makes it the controlling terminal and stdio.
+pub fn setup(socket: RawFd, size: Option<ConsoleSize>) -> Result<(), TtyError> {
+    let master = sys::open(Path::new("/dev/ptmx"), libc::O_RDWR | libc::O_NOCTTY, 0).map_err(pty_err("opening /dev/ptmx"))?;
+    // SAFETY: unlockpt on a pty master we own.
+    sys::cvt(unsafe { libc::unlockpt(master.as_raw_fd()) }).map_err(pty_err("unlockpt"))?;
+    // SAFETY: TIOCGPTPEER opens the slave of a master we own and returns a new fd.
+    let slave = sys::cvt(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })
+        .map_err(pty_err("opening the pty slave"))?;
+    // SAFETY: the fd was just returned to us.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    if let Some(size) = size {
+        let ws = libc::winsize { ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: TIOCSWINSZ reads a valid winsize.
+        sys::cvt(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) }).map_err(pty_err("setting the window size"))?;
+    }
+    bind_console(&slave)?;
+    send_fd(socket, master.as_raw_fd()).map_err(pty_err("sending the pty master over --console-socket"))?;
+    drop(master);
+    // SAFETY: setsid takes no arguments.
+    sys::cvt(unsafe { libc::setsid() }).map_err(pty_err("setsid"))?;
+    // SAFETY: TIOCSCTTY with 0 on the slave we own.
+    sys::cvt(unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) }).map_err(pty_err("making the pty the controlling terminal"))?;
+    for target in 0..3 {
+        // SAFETY: dup2 onto stdio; the slave fd stays valid.
+        sys::cvt(unsafe { libc::dup2(slave.as_raw_fd(), target) }).map_err(pty_err("dup2 onto stdio"))?;
+    }
+    Ok(())
+}
+
+/// /dev/console shows the container's own pty, never a host file (CVE-2025-52565).
+fn bind_console(slave: &OwnedFd) -> Result<(), TtyError> {
+    let console = Path::new("/dev/console");
+    match std::fs::symlink_metadata(console) {
+        Ok(meta) if meta.file_type().is_symlink() || meta.is_dir() => {
+            std::fs::remove_file(console).map_err(pty_err("removing /dev/console"))?;
+        }
+        _ => {}
+    }
+    if std::fs::symlink_metadata(console).is_err() {
+        std::fs::File::create(console).map_err(pty_err("creating /dev/console"))?;
+    }
+    let source = PathBuf::from(format!("/proc/self/fd/{}", slave.as_raw_fd()));
+    sys::mount(Some(&source), console, None, libc::MS_BIND, None).map_err(pty_err("bind-mounting the pty on /dev/console"))
+}
+
+pub fn send_fd(socket: RawFd, fd: RawFd) -> io::Result<()> {
+    let payload = *b"hull-console";
+    let mut iov = libc::iovec { iov_base: payload.as_ptr() as *mut _, iov_len: payload.len() };
+    // SAFETY: CMSG_SPACE is a pure computation.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: an all-zero msghdr is valid; we fill its pointers below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: msg has a control buffer of CMSG_SPACE bytes, so the first header fits.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+    }
+    // SAFETY: msg points at live buffers for the duration of the call.
+    sys::cvt_long(unsafe { libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) } as libc::c_long)?;
+    Ok(())
+}
