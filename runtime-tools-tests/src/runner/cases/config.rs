@@ -1,0 +1,426 @@
+//! Cases checked from inside by the checker: config.md and config-linux.md.
+
+use super::{Case, CaseResult, Ctx, case, checker_case, ensure, expect_create_error, fail, skip};
+use crate::exec;
+use serde_json::{Value, json};
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BASELINE_GROUPS: &[&str] =
+    &["namespaces", "hostname", "user", "cwd", "env", "rlimits", "caps", "nnp", "oom", "mounts", "masked", "readonly", "rootfs"];
+
+fn push(v: &mut Value, key: &str, item: Value) {
+    if let Some(a) = v.get_mut(key).and_then(Value::as_array_mut) {
+        a.push(item);
+    } else {
+        v[key] = json!([item]);
+    }
+}
+
+/// A process holding fresh namespaces for a container to join; killed by
+/// its pid and reaped on drop.
+struct Holder {
+    child: Child,
+}
+
+impl Holder {
+    fn new(flags: &[&str]) -> Result<Holder, super::NotPass> {
+        let mut child = Command::new("unshare")
+            .args(flags)
+            .args(["--", "/bin/busybox", "sh", "-c", "echo ready; exec cat >/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let Some(out) = child.stdout.take() else { return fail("holder has no stdout") };
+        let mut out = std::fs::File::from(std::os::fd::OwnedFd::from(out));
+        let holder = Holder { child };
+        match exec::read_line(&mut out, Duration::from_secs(10))? {
+            Some(l) if l == "ready" => Ok(holder),
+            other => fail(format!("namespace holder did not start: {other:?}")),
+        }
+    }
+
+    fn ns(&self, name: &str) -> String {
+        format!("/proc/{}/ns/{name}", self.child.id())
+    }
+
+    fn inode(&self, name: &str) -> Result<u64, super::NotPass> {
+        Ok(std::fs::metadata(self.ns(name))?.ino())
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn set_namespaces(b: &mut crate::bundle::Bundle, list: Value) {
+    b.config["linux"]["namespaces"] = list;
+}
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        case("baseline", "runtime.md: The container's runtime environment MUST be created according to the configuration in config.json.", |ctx| {
+            checker_case(ctx, BASELINE_GROUPS, |_, _| Ok(()))
+        }),
+        case("ns-new", "config-linux.md: If `path` is not specified, the runtime MUST create a new container namespace of type `type`.", |ctx| {
+            checker_case(ctx, &["namespaces"], |_, _| Ok(()))
+        }),
+        case("ns-inherit", "config-linux.md: If a namespace type is not specified in the `namespaces` array, the container MUST inherit the runtime namespace of that type.", |ctx| {
+            checker_case(ctx, &["namespaces"], |b, _| {
+                set_namespaces(b, json!([{"type": "mount"}]));
+                if let Some(o) = b.config.as_object_mut() {
+                    o.remove("hostname");
+                }
+                Ok(())
+            })
+        }),
+        case("ns-join-path", "config-linux.md: The runtime MUST place the container process in the namespace associated with that `path`.", |ctx| {
+            let holder = Holder::new(&["--uts", "--ipc", "--net"])?;
+            checker_case(ctx, &["namespaces"], |b, _| {
+                for (ty, name) in [("uts", "uts"), ("ipc", "ipc"), ("network", "net")] {
+                    b.facts.joined.insert(ty.to_string(), holder.inode(name)?);
+                }
+                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "cgroup"},
+                    {"type": "uts", "path": holder.ns("uts")}, {"type": "ipc", "path": holder.ns("ipc")}, {"type": "network", "path": holder.ns("net")}]));
+                Ok(())
+            })
+        }),
+        case("ns-path-wrong-type", "config-linux.md: The runtime MUST generate an error if `path` is not associated with a namespace of type `type`.", |ctx| {
+            let holder = Holder::new(&["--net"])?;
+            expect_create_error(ctx, |b, _| {
+                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "uts", "path": holder.ns("net")}]));
+                Ok(())
+            })
+        }),
+        case("ns-duplicate", "config-linux.md: If a `namespaces` field contains duplicated namespaces with same `type`, the runtime MUST generate an error.", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "uts"}]));
+                Ok(())
+            })
+        }),
+        case("ns-invalid-type", "config.md: Runtimes MUST generate an error when invalid or unsupported values are encountered.", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "bogus"}]));
+                Ok(())
+            })
+        }),
+        case("ns-user-mappings", "config-linux.md: uidMappings/gidMappings describe the user namespace mappings from the host to the container (runtime.md: all properties MUST be applied).", |ctx| {
+            checker_case(ctx, &["namespaces", "idmap", "user"], |b, _| {
+                push(&mut b.config["linux"], "namespaces", json!({"type": "user"}));
+                b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+                b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+                Ok(())
+            })
+        }),
+        case("ns-time-offsets", "config-linux.md: timeOffsets sets the offset for Time Namespace (runtime.md: all properties MUST be applied).", |ctx| {
+            if !ctx.host.time_ns {
+                return skip("the kernel has no time namespaces");
+            }
+            checker_case(ctx, &["namespaces", "time"], |b, _| {
+                push(&mut b.config["linux"], "namespaces", json!({"type": "time"}));
+                b.config["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 86400, "nanosecs": 0}, "boottime": {"secs": 172800, "nanosecs": 500}});
+                Ok(())
+            })
+        }),
+        case("hostname-domainname", "runtime.md: All of the properties configured in config.json except for process MUST be applied (config.md#hostname, #domainname).", |ctx| {
+            checker_case(ctx, &["hostname"], |b, _| {
+                b.config["hostname"] = json!("conf-host");
+                b.config["domainname"] = json!("conf.example");
+                Ok(())
+            })
+        }),
+        case("user-ids-umask", "config.md#user: uid, gid, additionalGids and umask of the process (runtime.md: the runtime MUST run the user-specified program as specified by process).", |ctx| {
+            checker_case(ctx, &["user", "caps", "cwd"], |b, _| {
+                b.config["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [2000, 3000], "umask": 23});
+                b.config["process"]["cwd"] = json!("/tmp");
+                Ok(())
+            })
+        }),
+        case("cwd", "config.md#process: cwd is the working directory that will be set for the executable (runtime.md: MUST run the program as specified by process).", |ctx| {
+            checker_case(ctx, &["cwd"], |b, _| {
+                b.config["process"]["cwd"] = json!("/conformance");
+                Ok(())
+            })
+        }),
+        case("env", "config.md#process: env contains the environment variables of the process (runtime.md: MUST run the program as specified by process).", |ctx| {
+            checker_case(ctx, &["env"], |b, _| {
+                push(&mut b.config["process"], "env", json!("CONFORMANCE=yes it is"));
+                push(&mut b.config["process"], "env", json!("EMPTY="));
+                Ok(())
+            })
+        }),
+        case("rlimits", "config.md: For each entry in rlimits, a getrlimit(3) on type MUST succeed; rlim.rlim_cur MUST match the configured value; rlim.rlim_max MUST match the configured value.", |ctx| {
+            checker_case(ctx, &["rlimits"], |b, _| {
+                b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 1000},
+                    {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}, {"type": "RLIMIT_NPROC", "soft": 2000, "hard": 4000}]);
+                Ok(())
+            })
+        }),
+        case("rlimits-raise", "config.md: rlim.rlim_max MUST match the configured value (a hard limit above the runtime's own).", |ctx| {
+            if !ctx.host.has_sys_resource() {
+                return skip(format!("CAP_SYS_RESOURCE is not in the bounding set: no runtime can raise RLIMIT_NOFILE above {}", ctx.host.nofile_hard));
+            }
+            checker_case(ctx, &["rlimits"], |b, _| {
+                let hard = ctx.host.nofile_hard.saturating_add(1024);
+                b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": hard, "hard": hard}]);
+                Ok(())
+            })
+        }),
+        case("rlimits-duplicate", "config.md: If rlimits contains duplicated entries with same type, the runtime MUST generate an error.", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 100}, {"type": "RLIMIT_NOFILE", "soft": 200, "hard": 200}]);
+                Ok(())
+            })
+        }),
+        case("rlimits-unknown", "config.md: The runtime MUST generate an error for any values which cannot be mapped to a relevant kernel interface.", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "soft": 100, "hard": 100}]);
+                Ok(())
+            })
+        }),
+        case("caps-root", "config.md#linux-process: capabilities: the sets of capabilities for the process (runtime.md: MUST run the program as specified by process).", |ctx| {
+            checker_case(ctx, &["caps"], |b, _| {
+                b.config["process"]["capabilities"] = json!({"bounding": ["CAP_KILL", "CAP_CHOWN", "CAP_SETUID"], "effective": ["CAP_KILL"],
+                    "permitted": ["CAP_KILL", "CAP_CHOWN"], "inheritable": ["CAP_CHOWN"]});
+                Ok(())
+            })
+        }),
+        case("caps-ambient", "config.md#linux-process: capabilities.ambient: the ambient capabilities kept for the process (runtime.md: MUST run the program as specified by process).", |ctx| {
+            checker_case(ctx, &["caps", "user"], |b, _| {
+                let c = json!(["CAP_NET_BIND_SERVICE", "CAP_KILL"]);
+                b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+                b.config["process"]["capabilities"] = json!({"bounding": c, "effective": c, "permitted": c, "inheritable": c, "ambient": ["CAP_NET_BIND_SERVICE"]});
+                Ok(())
+            })
+        }),
+        case("no-new-privileges-on", "config.md#linux-process: noNewPrivileges setting to true prevents the process from gaining additional privileges.", |ctx| {
+            checker_case(ctx, &["nnp"], |b, _| {
+                b.config["process"]["noNewPrivileges"] = json!(true);
+                Ok(())
+            })
+        }),
+        case("no-new-privileges-off", "config.md#linux-process: noNewPrivileges unset leaves the no_new_privs bit as the runtime had it.", |ctx| {
+            checker_case(ctx, &["nnp"], |b, _| {
+                b.config["process"]["noNewPrivileges"] = json!(false);
+                Ok(())
+            })
+        }),
+        case("oom-score-adj-set", "config.md: If oomScoreAdj is set, the runtime MUST set oom_score_adj to the given value.", |ctx| {
+            checker_case(ctx, &["oom"], |b, _| {
+                b.config["process"]["oomScoreAdj"] = json!(ctx.host.facts.oom_score_adj.max(0) + 100);
+                Ok(())
+            })
+        }),
+        case("oom-score-adj-unset", "config.md: If oomScoreAdj is not set, the runtime MUST NOT change the value of oom_score_adj.", |ctx| {
+            checker_case(ctx, &["oom"], |_, _| Ok(()))
+        }),
+        case("oom-score-adj-lower", "config.md: If oomScoreAdj is set, the runtime MUST set oom_score_adj to the given value (below the runtime's own).", |ctx| {
+            if !ctx.host.has_sys_resource() {
+                return skip("CAP_SYS_RESOURCE is not in the bounding set: no runtime can lower oom_score_adj");
+            }
+            checker_case(ctx, &["oom"], |b, _| {
+                b.config["process"]["oomScoreAdj"] = json!(ctx.host.facts.oom_score_adj - 100);
+                Ok(())
+            })
+        }),
+        case("sysctl", "config-linux.md#sysctl: sysctl allows kernel parameters to be modified at runtime for the container (runtime.md: all properties MUST be applied).", |ctx| {
+            checker_case(ctx, &["sysctl"], |b, _| {
+                b.config["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.msgmax": "4096"});
+                Ok(())
+            })
+        }),
+        case("mounts-options", "config.md#mounts: Runtimes MUST/SHOULD/MAY implement the following option strings for Linux (the MUST table: ro, rw, nosuid, suid, nodev, dev, noexec, exec, noatime, relatime, strictatime, bind, rbind).", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                let src = b.dir.join("bindsrc");
+                std::fs::create_dir_all(src.join("sub"))?;
+                let src = src.to_string_lossy().into_owned();
+                for m in [
+                    json!({"destination": "/opt-a", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "ro", "mode=700"]}),
+                    json!({"destination": "/opt-b", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "rw", "suid", "dev", "exec", "noatime", "mode=1755"]}),
+                    json!({"destination": "/opt-c", "type": "tmpfs", "source": "tmpfs", "options": ["relatime", "nodiratime"]}),
+                    json!({"destination": "/bind-ro", "type": "bind", "source": src, "options": ["bind", "ro", "nosuid"]}),
+                    json!({"destination": "/rbind-rw", "type": "none", "source": src, "options": ["rbind", "rw", "nodev"]}),
+                ] {
+                    push(&mut b.config, "mounts", m);
+                }
+                Ok(())
+            })
+        }),
+        case("mounts-order", "config.md#mounts: The runtime MUST mount entries in the listed order.", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                push(&mut b.config, "mounts", json!({"destination": "/order", "type": "tmpfs", "source": "first", "options": ["nr_inodes=1000"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/order", "type": "tmpfs", "source": "second", "options": ["nr_inodes=2000"]}));
+                Ok(())
+            })
+        }),
+        case("mounts-relative-destination", "config.md#mounts: For compatibility with old tools and configurations, it MAY be a relative path, in which case it MUST be interpreted as relative to \"/\".", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                push(&mut b.config, "mounts", json!({"destination": "relative/dir", "type": "tmpfs", "source": "tmpfs", "options": ["mode=711"]}));
+                Ok(())
+            })
+        }),
+        case("mounts-propagation", "config.md#mounts: `private`, `shared`, `unbindable` (bind mount propagation) are MUST options.", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                push(&mut b.config, "mounts", json!({"destination": "/prop-shared", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/prop-private", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/prop-unbindable", "type": "tmpfs", "source": "tmpfs", "options": ["unbindable"]}));
+                Ok(())
+            })
+        }),
+        case("masked-paths", "config-linux.md#masked-paths: maskedPaths will mask over the provided paths inside the container so that they cannot be read (runtime.md: all properties MUST be applied).", |ctx| {
+            checker_case(ctx, &["masked"], |b, _| {
+                let root = b.rootfs();
+                std::fs::write(root.join("masked-file"), "secret\n")?;
+                std::fs::create_dir_all(root.join("masked-dir"))?;
+                std::fs::write(root.join("masked-dir/inside"), "secret\n")?;
+                push(&mut b.config["linux"], "maskedPaths", json!("/masked-file"));
+                push(&mut b.config["linux"], "maskedPaths", json!("/masked-dir"));
+                Ok(())
+            })
+        }),
+        case("readonly-paths", "config-linux.md#readonly-paths: readonlyPaths will set the provided paths as readonly inside the container (runtime.md: all properties MUST be applied).", |ctx| {
+            checker_case(ctx, &["readonly"], |b, _| {
+                std::fs::create_dir_all(b.rootfs().join("ro-dir"))?;
+                push(&mut b.config["linux"], "readonlyPaths", json!("/ro-dir"));
+                Ok(())
+            })
+        }),
+        case("devices", "config-linux.md#devices: devices (array of objects, OPTIONAL) lists devices that MUST be available in the container.", |ctx| {
+            checker_case(ctx, &["devices"], |b, _| {
+                b.config["linux"]["devices"] = json!([
+                    {"path": "/dev/conf-null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o640, "uid": 1234, "gid": 5678},
+                    {"path": "/dev/conf-loop", "type": "b", "major": 7, "minor": 200, "fileMode": 0o600, "uid": 0, "gid": 0},
+                    {"path": "/dev/conf-fifo", "type": "p", "fileMode": 0o620},
+                ]);
+                Ok(())
+            })
+        }),
+        case("default-devices", "config-linux.md#default-devices: In addition to any devices configured with this setting, the runtime MUST also supply: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/ptmx.", |ctx| {
+            checker_case(ctx, &["default-devices"], |_, _| Ok(()))
+        }),
+        case("dev-symlinks", "runtime-linux.md: runtimes MUST create the following symlinks if the source file exists after processing mounts: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr.", |ctx| {
+            checker_case(ctx, &["dev-symlinks"], |_, _| Ok(()))
+        }),
+        case("rootfs-readonly", "config.md#root: If true then the root filesystem MUST be read-only inside the container.", |ctx| {
+            checker_case(ctx, &["rootfs"], |b, _| {
+                b.config["root"]["readonly"] = json!(true);
+                Ok(())
+            })
+        }),
+        case("rootfs-missing", "config.md#root: A directory MUST exist at the path declared by the field (runtime.md: if the runtime cannot apply a property it MUST generate an error).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["root"]["path"] = json!("no-such-rootfs");
+                Ok(())
+            })
+        }),
+        case("unknown-properties", "config.md#extensibility: Runtimes MAY log unknown properties but MUST otherwise ignore them.", |ctx| {
+            checker_case(ctx, &["hostname"], |b, _| {
+                b.config["org.example.conformance"] = json!({"anything": [1, 2]});
+                b.config["linux"]["org.example.linux-extension"] = json!(true);
+                b.config["annotations"] = json!({"org.example.unknown": "value"});
+                Ok(())
+            })
+        }),
+        case("personality", "config-linux.md#personality: personality sets the Linux execution personality (runtime.md: all properties MUST be applied).", |ctx| {
+            checker_case(ctx, &["personality"], |b, _| {
+                b.config["linux"]["personality"] = json!({"domain": "LINUX32"});
+                Ok(())
+            })
+        }),
+        case("seccomp-errno", "config-linux.md#seccomp: Seccomp provides application sandboxing mechanism in the Linux kernel (errnoRet: the errno return code to use).", |ctx| {
+            checker_case(ctx, &["seccomp"], |b, _| {
+                b.config["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                    "syscalls": [{"names": ["kcmp"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]});
+                Ok(())
+            })
+        }),
+        case("apparmor", "config.md#linux-process: apparmorProfile specifies the name of the AppArmor profile for the process.", |ctx| {
+            if !ctx.host.apparmor {
+                return skip("no AppArmor on this host");
+            }
+            checker_case(ctx, &["hostname"], |b, _| {
+                b.config["process"]["apparmorProfile"] = json!("unconfined");
+                Ok(())
+            })
+        }),
+        case("selinux", "config.md#linux-process: selinuxLabel specifies the SELinux label for the process.", |ctx| {
+            if !ctx.host.selinux {
+                return skip("no SELinux on this host");
+            }
+            fail("no SELinux label to test with on this host")
+        }),
+        case("intelrdt-no-resctrl", "config-linux.md#intelrdt: If no mounted resctrl pseudo-filesystem is available in the runtime mount namespace, the runtime MUST generate an error.", |ctx| {
+            let mounted = std::fs::read_to_string("/proc/self/mounts").map(|m| m.lines().any(|l| l.split(' ').nth(2) == Some("resctrl"))).unwrap_or(true);
+            if mounted {
+                return skip("resctrl is mounted on this host");
+            }
+            expect_create_error(ctx, |b, _| {
+                b.config["linux"]["intelRdt"] = json!({"closID": "rtt-conformance"});
+                Ok(())
+            })
+        }),
+        case("netdevices-missing", "config-linux.md#network-devices: The runtime MUST check if moving the network interface to the container namespace is possible (a missing interface is an error).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["linux"]["netDevices"] = json!({"rtt-nosuch0": {}});
+                Ok(())
+            })
+        }),
+        cgroup_case("cgroups-path", &[], |_| Ok(())),
+        cgroup_case("cgroups-memory", &["cgroups"], |r| {
+            r["memory"] = json!({"limit": 67108864});
+            Ok(())
+        }),
+        cgroup_case("cgroups-pids", &["cgroups"], |r| {
+            r["pids"] = json!({"limit": 99});
+            Ok(())
+        }),
+        cgroup_case("cgroups-cpu", &["cgroups"], |r| {
+            r["cpu"] = json!({"shares": 512});
+            Ok(())
+        }),
+        case("systemd-cgroup", "config-linux.md#cgroups-path: with --systemd-cgroup, cgroupsPath is slice:prefix:name.", |ctx| {
+            if !ctx.host.systemd {
+                return skip("no systemd on this host");
+            }
+            fail("systemd hosts are not covered yet")
+        }),
+    ]
+}
+
+/// A cgroup case: a unique cgroupsPath, the cgroup mount, `resources` set by
+/// `tweak`; the checker reads the values, then the runner checks that
+/// delete removed the cgroup.
+fn cgroup_case(name: &'static str, extra: &'static [&'static str], tweak: fn(&mut Value) -> CaseResult) -> Case {
+    let cite = match name {
+        "cgroups-path" => "config-linux.md#cgroups-path: the runtime MUST take the path to be relative to the cgroups mount point; runtime.md: Deleting a container MUST delete the resources that were created during the create step.",
+        _ => "config-linux.md#control-groups: You can configure a container's cgroups via the resources field (runtime.md: all properties MUST be applied).",
+    };
+    case(name, cite, move |ctx: &Ctx| {
+        let (mut b, mut scope) = ctx.bundle()?;
+        let path = format!("/{}", scope.id);
+        scope.cgroups.push(path.clone());
+        let mut groups = vec!["cgroups"];
+        groups.extend(extra.iter().filter(|g| **g != "cgroups"));
+        b.run_checker(&groups);
+        b.config["linux"]["cgroupsPath"] = json!(path);
+        // Without a cgroup namespace the checker sees the full path.
+        b.config["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]);
+        push(&mut b.config, "mounts", crate::bundle::cgroup_mount());
+        tweak(&mut b.config["linux"]["resources"])?;
+        b.write()?;
+        let mut cmd = ctx.rt.command();
+        cmd.arg("run").arg("--bundle").arg(&b.dir).arg(&scope.id);
+        let f = exec::run(cmd, &ctx.rt.scratch, &format!("{} run", ctx.rt.name), super::RUN_TIMEOUT)?;
+        super::judge_checker(&f)?;
+        let _ = ctx.rt.call(&["delete", &scope.id]);
+        let left: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path().join(&scope.id)).filter(|p| p.is_dir()).map(|p| p.display().to_string()).collect())
+            .unwrap_or_default();
+        ensure(left.is_empty(), || format!("delete left the container's cgroups: {left:?}"))
+    })
+}

@@ -1,0 +1,192 @@
+//! The cases: each names the requirement it checks and either passes, fails
+//! with a reason, or is skipped because this host cannot run it.
+
+mod config;
+mod hooks;
+mod lifecycle;
+
+use crate::bundle::{Bundle, BundleError, Template};
+use crate::exec::{self, ExecError};
+use crate::host::Host;
+use crate::runtime::Runtime;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a case did not pass.
+#[derive(Debug)]
+pub enum NotPass {
+    Fail(String),
+    Skip(String),
+}
+
+impl From<ExecError> for NotPass {
+    fn from(e: ExecError) -> Self {
+        NotPass::Fail(e.to_string())
+    }
+}
+
+impl From<BundleError> for NotPass {
+    fn from(e: BundleError) -> Self {
+        NotPass::Fail(format!("suite error: {e}"))
+    }
+}
+
+impl From<std::io::Error> for NotPass {
+    fn from(e: std::io::Error) -> Self {
+        NotPass::Fail(format!("suite error: {e}"))
+    }
+}
+
+pub type CaseResult = Result<(), NotPass>;
+
+pub fn fail<T>(msg: impl Into<String>) -> Result<T, NotPass> {
+    Err(NotPass::Fail(msg.into()))
+}
+
+pub fn skip<T>(msg: impl Into<String>) -> Result<T, NotPass> {
+    Err(NotPass::Skip(msg.into()))
+}
+
+/// Fails with `msg` unless `cond`.
+pub fn ensure(cond: bool, msg: impl FnOnce() -> String) -> CaseResult {
+    if cond { Ok(()) } else { Err(NotPass::Fail(msg())) }
+}
+
+pub struct Case {
+    pub name: &'static str,
+    /// The spec file and the MUST/SHOULD sentence the case checks.
+    pub cite: &'static str,
+    pub run: Box<dyn Fn(&Ctx) -> CaseResult>,
+}
+
+pub fn case(name: &'static str, cite: &'static str, run: impl Fn(&Ctx) -> CaseResult + 'static) -> Case {
+    Case { name, cite, run: Box::new(run) }
+}
+
+/// Everything a case may use, for one runtime.
+pub struct Ctx<'a> {
+    pub rt: &'a Runtime,
+    pub host: &'a Host,
+    pub template: &'a Template,
+    /// Where bundles go; removed at the end whatever happens.
+    pub work: &'a Path,
+    seq: Cell<usize>,
+}
+
+/// A container id and its bundle, torn down on drop: `delete --force`,
+/// then the bundle directory and any cgroup directories the case named.
+pub struct Scope<'a> {
+    pub rt: &'a Runtime,
+    pub id: String,
+    pub dir: PathBuf,
+    pub ids: Vec<String>,
+    pub cgroups: Vec<String>,
+}
+
+impl Drop for Scope<'_> {
+    fn drop(&mut self) {
+        self.rt.force_delete(&self.id);
+        for id in &self.ids {
+            self.rt.force_delete(id);
+        }
+        remove_cgroups(&self.cgroups);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// rmdir of cgroup directories this suite named (unique per run); only
+/// empty ones go, so nothing another process uses is touched.
+pub fn remove_cgroups(names: &[String]) {
+    for name in names {
+        let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") else { return };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path().join(name.trim_start_matches('/'));
+            if p.is_dir() {
+                let _ = std::fs::remove_dir(&p);
+            }
+        }
+        let p = Path::new("/sys/fs/cgroup").join(name.trim_start_matches('/'));
+        if p.is_dir() {
+            let _ = std::fs::remove_dir(&p);
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(rt: &'a Runtime, host: &'a Host, template: &'a Template, work: &'a Path) -> Ctx<'a> {
+        Ctx { rt, host, template, work, seq: Cell::new(0) }
+    }
+
+    /// A fresh container id, unique on this host for this run.
+    pub fn id(&self) -> String {
+        let n = self.seq.get() + 1;
+        self.seq.set(n);
+        format!("rtt-{}-{}-{n}", std::process::id(), self.rt.name.chars().filter(char::is_ascii_alphanumeric).collect::<String>())
+    }
+
+    /// A new bundle and the scope that cleans it up.
+    pub fn bundle(&self) -> Result<(Bundle, Scope<'a>), NotPass> {
+        let id = self.id();
+        let dir = self.work.join(&id);
+        let scope = Scope { rt: self.rt, id: id.clone(), dir: dir.clone(), ids: Vec::new(), cgroups: Vec::new() };
+        let bundle = Bundle::new(self.template, dir, &self.host.facts)?;
+        Ok((bundle, scope))
+    }
+}
+
+/// The checker's verdict from its TAP output.
+pub fn judge_checker(f: &exec::Finished) -> CaseResult {
+    let failed: Vec<&str> = f.stdout.lines().filter(|l| l.starts_with("not ok")).collect();
+    let passed = f.stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    if !failed.is_empty() {
+        return fail(failed.join("\n"));
+    }
+    if !f.stdout.contains("# checker done") {
+        return fail(format!("the checker did not run to the end ({})", f.describe()));
+    }
+    if !f.ok() {
+        return fail(format!("run exited with {}", f.describe()));
+    }
+    ensure(passed > 0, || "the checker made no checks".into())
+}
+
+/// How long a container running the checker may take.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Builds a bundle that runs the checker with `groups`, lets `tweak` adjust
+/// it, runs it with `run` and judges the checker's output.
+pub fn checker_case(ctx: &Ctx, groups: &[&str], tweak: impl FnOnce(&mut Bundle, &mut Scope) -> CaseResult) -> CaseResult {
+    let (mut b, mut scope) = ctx.bundle()?;
+    b.run_checker(groups);
+    tweak(&mut b, &mut scope)?;
+    b.write()?;
+    let mut cmd = ctx.rt.command();
+    cmd.arg("run").arg("--bundle").arg(&b.dir).arg(&scope.id);
+    let f = exec::run(cmd, &ctx.rt.scratch, &format!("{} run", ctx.rt.name), RUN_TIMEOUT)?;
+    judge_checker(&f)
+}
+
+/// Builds a bundle with `tweak` applied and expects `create` to fail and to
+/// leave no container behind.
+pub fn expect_create_error(ctx: &Ctx, tweak: impl FnOnce(&mut Bundle, &mut Scope) -> CaseResult) -> CaseResult {
+    let (mut b, mut scope) = ctx.bundle()?;
+    b.config["process"]["args"] = serde_json::json!(["/bin/true"]);
+    tweak(&mut b, &mut scope)?;
+    b.write()?;
+    let f = ctx.rt.call(&["create", "--bundle", &b.dir.to_string_lossy(), &scope.id])?;
+    if f.ok() {
+        return fail("create succeeded; an error was required");
+    }
+    match ctx.rt.state(&scope.id) {
+        Ok(s) => fail(format!("create failed but a container was left: {s}")),
+        Err(_) => Ok(()),
+    }
+}
+
+pub fn all() -> Vec<Case> {
+    let mut v = config::cases();
+    v.extend(lifecycle::cases());
+    v.extend(hooks::cases());
+    v
+}

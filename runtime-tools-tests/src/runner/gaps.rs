@@ -1,0 +1,49 @@
+//! known-gaps: `PATTERN  AREA...` per line, `#` comments. PATTERN is a case
+//! name or a prefix ending in `*`. A listed case must fail (or be skipped);
+//! a listed case that passes is an error, so the list stays honest.
+
+#[derive(Debug, thiserror::Error)]
+pub enum GapsError {
+    #[error("cannot read known-gaps {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("known-gaps {path} line {line}: a pattern needs an area after it")]
+    NoArea { path: String, line: usize },
+}
+
+pub struct Gap {
+    pub pattern: String,
+    pub area: String,
+}
+
+pub struct Gaps {
+    pub list: Vec<Gap>,
+}
+
+impl Gaps {
+    pub fn load(path: &str) -> Result<Gaps, GapsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| GapsError::Read { path: path.into(), source })?;
+        let mut list = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut parts = line.splitn(2, char::is_whitespace);
+            let pattern = parts.next().unwrap_or("").to_string();
+            let area = parts.next().unwrap_or("").trim().to_string();
+            if area.is_empty() {
+                return Err(GapsError::NoArea { path: path.into(), line: i + 1 });
+            }
+            list.push(Gap { pattern, area });
+        }
+        Ok(Gaps { list })
+    }
+
+    /// The gap covering `case`, if any.
+    pub fn find(&self, case: &str) -> Option<&Gap> {
+        self.list.iter().find(|g| match g.pattern.strip_suffix('*') {
+            Some(prefix) => case.starts_with(prefix),
+            None => g.pattern == case,
+        })
+    }
+}
