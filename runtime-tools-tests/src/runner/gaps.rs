@@ -1,6 +1,8 @@
 //! known-gaps: `PATTERN  AREA...` per line, `#` comments. PATTERN is a case
 //! name or a prefix ending in `*`. A listed case must fail (or be skipped);
-//! a listed case that passes is an error, so the list stays honest.
+//! a listed case that passes is an error, so the list stays honest. A
+//! pattern starting with `~` marks a race that fails only sometimes: its
+//! passing is not an error.
 
 #[derive(Debug, thiserror::Error)]
 pub enum GapsError {
@@ -13,6 +15,8 @@ pub enum GapsError {
 pub struct Gap {
     pub pattern: String,
     pub area: String,
+    /// Fails only sometimes (`~` before the pattern).
+    pub intermittent: bool,
 }
 
 pub struct Gaps {
@@ -29,12 +33,14 @@ impl Gaps {
                 continue;
             }
             let mut parts = line.splitn(2, char::is_whitespace);
-            let pattern = parts.next().unwrap_or("").to_string();
+            let raw = parts.next().unwrap_or("");
+            let intermittent = raw.starts_with('~');
+            let pattern = raw.trim_start_matches('~').to_string();
             let area = parts.next().unwrap_or("").trim().to_string();
             if area.is_empty() {
                 return Err(GapsError::NoArea { path: path.into(), line: i + 1 });
             }
-            list.push(Gap { pattern, area });
+            list.push(Gap { pattern, area, intermittent });
         }
         Ok(Gaps { list })
     }

@@ -3,7 +3,7 @@
 //! the summary line `conformance: N passed, N failed, N skipped`.
 //!
 //! Usage: runner --runtime PATH [--runtime PATH...] [--known-gaps FILE]
-//!               [--checker PATH] [--busybox PATH] [--only PREFIX] [-v]
+//!               [--checker PATH] [--busybox PATH] [--only PREFIX] [-v] [--list]
 //! RUNTIME=PATH stands for one --runtime. A runtime whose file name is `hull`
 //! is held to runtime-tools-tests/known-gaps unless --known-gaps says otherwise.
 
@@ -39,12 +39,13 @@ struct Options {
     busybox: PathBuf,
     only: Option<String>,
     verbose: bool,
+    list: bool,
 }
 
 fn parse_args() -> Result<Options, RunnerError> {
     let mut args = std::env::args().skip(1);
     let exe_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
-    let mut o = Options { runtimes: Vec::new(), known_gaps: None, checker: exe_dir.join("checker"), busybox: PathBuf::from("/bin/busybox"), only: None, verbose: false };
+    let mut o = Options { runtimes: Vec::new(), known_gaps: None, checker: exe_dir.join("checker"), busybox: PathBuf::from("/bin/busybox"), only: None, verbose: false, list: false };
     while let Some(a) = args.next() {
         let (flag, inline) = match a.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -58,6 +59,7 @@ fn parse_args() -> Result<Options, RunnerError> {
             "--busybox" => o.busybox = PathBuf::from(value("--busybox")?),
             "--only" => o.only = Some(value("--only")?),
             "-v" | "--verbose" => o.verbose = true,
+            "--list" => o.list = true,
             "-h" | "--help" => {
                 return Err(RunnerError::Usage("usage: runner --runtime PATH [--runtime PATH...] [--known-gaps FILE] [--checker PATH] [--busybox PATH] [--only PREFIX] [-v]".into()));
             }
@@ -69,7 +71,7 @@ fn parse_args() -> Result<Options, RunnerError> {
             o.runtimes.extend(r.split_whitespace().map(PathBuf::from));
         }
     }
-    if o.runtimes.is_empty() {
+    if o.runtimes.is_empty() && !o.list {
         return Err(RunnerError::Usage("no runtime: pass --runtime PATH or set RUNTIME".into()));
     }
     Ok(o)
@@ -126,7 +128,7 @@ impl Column {
         let gap = self.gaps.as_ref().and_then(|g| g.find(case.name));
         match (&self.results[i], gap) {
             (Verdict::Fail(_), None) => Some("fails".into()),
-            (Verdict::Pass, Some(g)) if !g.area.is_empty() => Some(format!("passes but is listed in known-gaps ({}): remove it", g.area)),
+            (Verdict::Pass, Some(g)) if !g.intermittent => Some(format!("passes but is listed in known-gaps ({}): remove it", g.area)),
             _ => None,
         }
     }
@@ -161,6 +163,7 @@ fn print_tap(col: &Column, case: &Case, i: usize) {
     let gap = col.gaps.as_ref().and_then(|g| g.find(case.name));
     match (&col.results[i], gap) {
         (Verdict::Pass, None) => println!("ok {n} - {}", case.name),
+        (Verdict::Pass, Some(g)) if g.intermittent => println!("ok {n} - {} # passed this time; known-gaps lists it as intermittent ({})", case.name, g.area),
         (Verdict::Pass, Some(g)) => println!("ok {n} - {} # listed in known-gaps ({}) but passes: remove it from the list", case.name, g.area),
         (Verdict::Skip(why), _) => println!("ok {n} - {} # SKIP {why}", case.name),
         (Verdict::Fail(why), g) => {
@@ -186,6 +189,13 @@ fn main() {
 
 fn real_main() -> Result<i32, RunnerError> {
     let opts = parse_args()?;
+    if opts.list {
+        // The requirement table of the README: case | requirement.
+        for c in cases::all() {
+            println!("| `{}` | {} |", c.name, c.cite.replace('|', "\\|"));
+        }
+        return Ok(0);
+    }
     // Containers whose runtime exits are reparented to us, so we can reap them.
     // SAFETY: prctl with an integer argument.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
@@ -270,12 +280,12 @@ fn print_table(columns: &[Column], cases: &[Case], verbose: bool) {
     for (i, case) in cases.iter().enumerate() {
         let mut row = format!("{:width$}", case.name);
         for c in columns {
-            let gap = c.gaps.as_ref().and_then(|g| g.find(case.name)).is_some();
-            let cell = match (&c.results[i], gap) {
-                (Verdict::Pass, false) => "ok",
-                (Verdict::Pass, true) => "ok(gap!)",
-                (Verdict::Fail(_), true) => "gap",
-                (Verdict::Fail(_), false) => "FAIL",
+            let gap = c.gaps.as_ref().and_then(|g| g.find(case.name));
+            let cell = match (&c.results[i], gap.map(|g| g.intermittent)) {
+                (Verdict::Pass, None) | (Verdict::Pass, Some(true)) => "ok",
+                (Verdict::Pass, Some(false)) => "ok(gap!)",
+                (Verdict::Fail(_), Some(_)) => "gap",
+                (Verdict::Fail(_), None) => "FAIL",
                 (Verdict::Skip(_), _) => "skip",
             };
             row.push_str(&format!("  {cell:>8}"));

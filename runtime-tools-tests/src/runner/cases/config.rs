@@ -370,6 +370,62 @@ pub fn cases() -> Vec<Case> {
                 Ok(())
             })
         }),
+        case("ns-path-relative", "config-linux.md#namespaces: This value MUST be an absolute path in the runtime mount namespace (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "uts", "path": "proc/self/ns/uts"}]));
+                Ok(())
+            })
+        }),
+        case("cwd-relative", "config.md#process: cwd: This value MUST be an absolute path (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["process"]["cwd"] = json!("tmp");
+                Ok(())
+            })
+        }),
+        case("console-size-ignored", "config.md#process: Runtimes MUST ignore consoleSize if terminal is false or unset.", |ctx| {
+            checker_case(ctx, &["cwd"], |b, _| {
+                b.config["process"]["consoleSize"] = json!({"height": 25, "width": 80});
+                Ok(())
+            })
+        }),
+        case("caps-ungrantable", "config.md#linux-process: Any value which cannot be mapped to a relevant kernel interface, or cannot be granted otherwise MUST be logged as a warning by the runtime. Runtimes SHOULD NOT fail if the container configuration requests capabilities that cannot be granted.", |ctx| {
+            if ctx.host.has_sys_resource() {
+                return skip("CAP_SYS_RESOURCE is grantable on this host: no capability to ask for that cannot be granted");
+            }
+            checker_case(ctx, &["env"], |b, _| {
+                let c = json!(["CAP_KILL", "CAP_SYS_RESOURCE"]);
+                b.config["process"]["capabilities"] = json!({"bounding": c, "effective": c, "permitted": c});
+                Ok(())
+            })
+        }),
+        case("devices-path-clash", "config-linux.md#devices: If a file already exists at path that does not match the requested device, the runtime MUST generate an error.", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                std::fs::write(b.rootfs().join("conformance/clash"), "a regular file\n")?;
+                b.config["linux"]["devices"] = json!([{"path": "/conformance/clash", "type": "c", "major": 1, "minor": 3}]);
+                Ok(())
+            })
+        }),
+        case("annotations-empty-key", "config.md#annotations: Keys MUST NOT be an empty string (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["annotations"] = json!({"": "empty key"});
+                Ok(())
+            })
+        }),
+        case("hooks-timeout-zero", "config.md#posix-platform-hooks: If set, timeout MUST be greater than zero (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/true", "timeout": 0}]});
+                Ok(())
+            })
+        }),
+        case("cgroups-unified-unknown", "config-linux.md#unified: The runtime MUST generate an error when the configuration refers to a cgroup controller that is not present or that cannot be enabled.", |ctx| {
+            expect_create_error(ctx, |b, scope| {
+                let path = format!("/{}", scope.id);
+                scope.cgroups.push(path.clone());
+                b.config["linux"]["cgroupsPath"] = json!(path);
+                b.config["linux"]["resources"]["unified"] = json!({"nosuchcontroller.max": "1"});
+                Ok(())
+            })
+        }),
         cgroup_case("cgroups-path", &[], |_| Ok(())),
         cgroup_case("cgroups-memory", &["cgroups"], |r| {
             r["memory"] = json!({"limit": 67108864});

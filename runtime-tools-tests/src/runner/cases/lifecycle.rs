@@ -133,6 +133,29 @@ pub fn cases() -> Vec<Case> {
         case("state-unknown-id", "runtime.md#query-state: Attempting to query a container that does not exist MUST generate an error.", |ctx| {
             expect_error(ctx, &["state", &format!("{}-never-created", ctx.id())], "state of a container that does not exist")
         }),
+        case("operations-need-id", "runtime.md#operations: state, create, start, kill and delete MUST generate an error if not provided the container ID (create: the path to the bundle and the container ID).", |ctx| {
+            let (b, _scope) = ctx.bundle()?;
+            b.write()?;
+            let bundle = b.dir.to_string_lossy().into_owned();
+            for args in [vec!["state"], vec!["start"], vec!["kill"], vec!["delete"], vec!["create", "--bundle", bundle.as_str()]] {
+                let f = ctx.rt.call(&args)?;
+                ensure(!f.ok(), || format!("`{}` without an id succeeded", args.join(" ")))?;
+            }
+            Ok(())
+        }),
+        case("create-invalid-id", "runtime.md#create: If the ID provided is not unique ... or is not valid in any other way, the implementation MUST generate an error and a new container MUST NOT be created.", |ctx| {
+            let (b, _scope) = ctx.bundle()?;
+            b.write()?;
+            let bundle = b.dir.to_string_lossy().into_owned();
+            for id in ["../rtt-escape", "rtt/slash"] {
+                let f = ctx.rt.call(&["create", "--bundle", &bundle, id])?;
+                if f.ok() {
+                    ctx.rt.force_delete(id);
+                    return fail(format!("create accepted the id {id:?}"));
+                }
+            }
+            Ok(())
+        }),
         case("create-duplicate-id", "runtime.md#create: If the ID provided is not unique across all containers within the scope of the runtime, the implementation MUST generate an error and a new container MUST NOT be created.", |ctx| {
             let live = create_live(ctx, |_| Ok(()))?;
             let (other, _scope) = ctx.bundle()?;
