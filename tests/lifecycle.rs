@@ -375,7 +375,7 @@ fn console_socket_receives_the_pty_master() {
     let (ok, err) = env.detached(&["create", "--bundle", &bundle, "--console-socket", socket.to_str().unwrap(), &env.id]);
     assert!(ok, "{err}");
     let (stream, _) = listener.accept().unwrap();
-    let master = receive_fd(&stream);
+    let master = hull::tty::receive_fd(std::os::fd::AsRawFd::as_raw_fd(&stream)).unwrap();
     hull_ok(&env.root, &["start", &env.id]);
     let mut text = String::new();
     let mut file = std::fs::File::from(master);
@@ -395,29 +395,6 @@ fn console_socket_receives_the_pty_master() {
     Env::wait_exit(env.pid());
     hull_ok(&env.root, &["delete", &env.id]);
     env.assert_clean();
-}
-
-fn receive_fd(stream: &std::os::unix::net::UnixStream) -> std::os::fd::OwnedFd {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let mut data = [0u8; 64];
-    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
-    let mut control = [0u8; 64];
-    // SAFETY: zeroed msghdr, then pointed at live buffers.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = control.len();
-    // SAFETY: msg points at live buffers.
-    let n = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
-    assert!(n > 0, "no message on the console socket");
-    // SAFETY: the kernel filled one SCM_RIGHTS header.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        assert!(!cmsg.is_null(), "no fd on the console socket");
-        assert_eq!((*cmsg).cmsg_type, libc::SCM_RIGHTS);
-        std::os::fd::OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>()))
-    }
 }
 
 #[test]
@@ -447,5 +424,18 @@ fn state_list_and_json_log() {
     assert!(last["msg"].as_str().unwrap().contains("does not exist"));
     assert!(last["time"].as_str().unwrap().ends_with('Z'));
     hull_ok(&env.root, &["delete", &env.id]);
+    env.assert_clean();
+}
+
+#[test]
+fn foreground_run_relays_the_terminal() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("relay", &["sh", "-c", "tty; echo relayed; exit 5"]);
+    env.config["process"]["terminal"] = json!(true);
+    let (code, out, err) = env.run();
+    assert_eq!(code, 5, "{err}");
+    assert!(out.contains("/dev/pts/0") && out.contains("relayed"), "{out:?}");
     env.assert_clean();
 }
