@@ -439,3 +439,29 @@ fn foreground_run_relays_the_terminal() {
     assert!(out.contains("/dev/pts/0") && out.contains("relayed"), "{out:?}");
     env.assert_clean();
 }
+
+#[test]
+fn session_keyring_is_the_containers_own_unless_no_new_keyring() {
+    if skip_unless_root() {
+        return;
+    }
+    let env = Env::new("keyring", &["cat", "/proc/self/stat"]);
+    env.write_config();
+    // The container's /proc/keys is masked; the host sees the keyring by its name.
+    let bundle = env.bundle.to_string_lossy().into_owned();
+    let (ok, err) = env.detached(&["create", "--bundle", &bundle, &env.id]);
+    assert!(ok, "{err}");
+    let keys = std::fs::read_to_string("/proc/keys").unwrap();
+    let named = format!(" {}: empty", env.id);
+    assert!(keys.lines().any(|l| l.contains(" keyring ") && l.ends_with(&named)), "no keyring named {} in /proc/keys:\n{keys}", env.id);
+    hull_ok(&env.root, &["delete", &env.id]);
+
+    let env = Env::new("nokeyring", &["true"]);
+    env.write_config();
+    let bundle = env.bundle.to_string_lossy().into_owned();
+    let (ok, err) = env.detached(&["create", "--no-new-keyring", "--bundle", &bundle, &env.id]);
+    assert!(ok, "{err}");
+    let keys = std::fs::read_to_string("/proc/keys").unwrap();
+    assert!(!keys.contains(&env.id), "--no-new-keyring made a keyring:\n{keys}");
+    hull_ok(&env.root, &["delete", &env.id]);
+}

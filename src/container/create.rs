@@ -79,6 +79,7 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
             rootfs: &rootfs,
             exec_fifo: &fifo,
             console_socket: console.as_ref().map(|c| c.as_raw_fd()).or(relay),
+            keyring: (!args.no_new_keyring).then_some(args.id.as_str()),
             no_pivot: args.no_pivot,
             preserve_fds: args.preserve_fds,
             lock_fd: dir.lock_fd(),

@@ -58,6 +58,8 @@ pub struct InitContext<'a> {
     /// exec.fifo, opened read-write: reading blocks until `hull start` writes.
     pub exec_fifo: RawFd,
     pub console_socket: Option<RawFd>,
+    /// The session keyring to join (runc's default), or None with --no-new-keyring.
+    pub keyring: Option<&'a str>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
     /// The new namespaces clone3 already made (see `parent::clone_flags`).
@@ -86,6 +88,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     prepare_process(ctx)?;
     enter_namespaces(ctx)?;
     let state = wait_proceed(ctx)?;
+    join_session_keyring(ctx.keyring)?;
     let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot };
     rootfs::prepare(&rootfs_plan)?;
     run_runtime_hooks(ctx)?;
@@ -189,6 +192,20 @@ fn wait_proceed(ctx: &InitContext) -> Result<Vec<u8>, InitError> {
             unsafe { libc::_exit(1) }
         }
         other => Err(InitError::Sync(format!("expected Proceed, got {other:?}"))),
+    }
+}
+
+/// A keyring of the container's own, so it cannot read the host's session keys.
+fn join_session_keyring(name: Option<&str>) -> Result<(), InitError> {
+    let Some(name) = name else { return Ok(()) };
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_int = 1;
+    let c = CString::new(name).map_err(|_| InitError::Refused(format!("keyring name {name:?} contains a NUL byte")))?;
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING) reads one C string.
+    match sys::cvt_long(unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr()) }) {
+        Ok(_) => Ok(()),
+        // Kernels without keyrings: nothing to isolate.
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => Ok(()),
+        Err(e) => Err(sys_err(format!("joining session keyring {name:?}"))(e)),
     }
 }
 

@@ -42,6 +42,7 @@ pub struct Launch<'a> {
     pub rootfs: &'a Path,
     pub exec_fifo: &'a OwnedFd,
     pub console_socket: Option<RawFd>,
+    pub keyring: Option<&'a str>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
     /// The state directory's lock: the init must not keep it.
@@ -137,6 +138,7 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
                 sync: &child_end,
                 exec_fifo: l.exec_fifo.as_raw_fd(),
                 console_socket: l.console_socket,
+                keyring: l.keyring,
                 no_pivot: l.no_pivot,
                 preserve_fds: l.preserve_fds,
                 clone_flags: flags,
