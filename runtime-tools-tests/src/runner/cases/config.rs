@@ -474,9 +474,7 @@ fn cgroup_case(name: &'static str, extra: &'static [&'static str], tweak: fn(&mu
         let f = exec::run(cmd, &ctx.rt.scratch, &format!("{} run", ctx.rt.name), super::RUN_TIMEOUT)?;
         super::judge_checker(&f)?;
         let _ = ctx.rt.call(&["delete", &scope.id]);
-        let left: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path().join(&scope.id)).filter(|p| p.is_dir()).map(|p| p.display().to_string()).collect())
-            .unwrap_or_default();
+        let left: Vec<String> = super::cgroup_dirs(&scope.id).iter().map(|p| p.display().to_string()).collect();
         ensure(left.is_empty(), || format!("delete left the container's cgroups: {left:?}"))
     })
 }

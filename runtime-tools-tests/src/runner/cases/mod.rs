@@ -90,25 +90,67 @@ impl Drop for Scope<'_> {
         for id in &self.ids {
             self.rt.force_delete(id);
         }
-        remove_cgroups(&self.cgroups);
+        let mut names = self.cgroups.clone();
+        names.push(self.id.clone());
+        names.extend(self.ids.iter().cloned());
+        remove_cgroups(&names);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-/// rmdir of cgroup directories this suite named (unique per run); only
-/// empty ones go, so nothing another process uses is touched.
+const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+
+fn fs_type(path: &Path) -> Option<i64> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statfs is plain old data that statfs(2) fills.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is NUL-terminated and st is writable.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    Some(st.f_type as i64)
+}
+
+/// The cgroup directories (on a cgroup filesystem) named `name` under any
+/// hierarchy in /sys/fs/cgroup.
+pub fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
+    let name = name.trim_start_matches('/');
+    let mut out = Vec::new();
+    let mut candidates = vec![Path::new("/sys/fs/cgroup").join(name)];
+    if let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") {
+        candidates.extend(entries.filter_map(Result::ok).map(|e| e.path().join(name)));
+    }
+    for p in candidates {
+        if p.is_dir() && matches!(fs_type(&p), Some(CGROUP_SUPER_MAGIC | CGROUP2_SUPER_MAGIC)) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Removes what runtimes left under /sys/fs/cgroup for names this suite
+/// made up (unique per run): empty cgroups by rmdir, so nothing another
+/// process uses is touched; and plain directories a runtime made on the
+/// tmpfs that holds the hierarchies (crun does, where the runner unmounted
+/// the unified hierarchy in its private mount namespace).
 pub fn remove_cgroups(names: &[String]) {
     for name in names {
-        let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") else { return };
-        for e in entries.filter_map(Result::ok) {
-            let p = e.path().join(name.trim_start_matches('/'));
-            if p.is_dir() {
-                let _ = std::fs::remove_dir(&p);
-            }
+        let rel = name.trim_start_matches('/');
+        if rel.is_empty() || rel.contains("..") {
+            continue;
         }
-        let p = Path::new("/sys/fs/cgroup").join(name.trim_start_matches('/'));
-        if p.is_dir() {
+        for p in cgroup_dirs(rel) {
             let _ = std::fs::remove_dir(&p);
+        }
+        let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") else { continue };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path().join(rel);
+            if p.is_dir() && fs_type(&p) == Some(TMPFS_MAGIC) {
+                let _ = std::fs::remove_dir_all(&p);
+            }
         }
     }
 }
