@@ -45,8 +45,9 @@ unit:
 integration: release
 	$(CARGO) test --release --test '*' -- --test-threads=2
 
+# RUNTIME=/usr/sbin/runc make conformance runs the suite against another runtime.
 conformance: release
-	@if [ -x runtime-tools-tests/run.sh ]; then runtime-tools-tests/run.sh --runtime $(abspath $(HULL)); else echo "conformance: suite not built yet"; fi
+	@if [ -x runtime-tools-tests/run.sh ]; then runtime-tools-tests/run.sh $(if $(RUNTIME),,--runtime $(abspath $(HULL))); else echo "conformance: suite not built yet"; fi
 
 bench: deps-test release
 	@if [ -x hack/bench.sh ]; then hack/bench.sh; else echo "bench: not built yet"; fi
