@@ -36,7 +36,8 @@ fn absolute(dest: &str) -> String {
 /// Per-mount flags the options ask for: (flag in mountinfo, wanted present).
 fn wanted_flags(options: &[&str]) -> Vec<(&'static str, bool)> {
     let mut ro = None;
-    let mut flags: Vec<(&'static str, Option<bool>)> = vec![("nosuid", None), ("nodev", None), ("noexec", None), ("noatime", None), ("nodiratime", None), ("relatime", None)];
+    let mut flags: Vec<(&'static str, Option<bool>)> =
+        vec![("nosuid", None), ("nodev", None), ("noexec", None), ("noatime", None), ("nodiratime", None), ("relatime", None), ("nosymfollow", None)];
     let mut set = |name: &str, v: bool| {
         if let Some(f) = flags.iter_mut().find(|(n, _)| *n == name) {
             f.1 = Some(v);
@@ -75,6 +76,10 @@ fn wanted_flags(options: &[&str]) -> Vec<(&'static str, bool)> {
                 set("noatime", false);
             }
             "nodiratime" => set("nodiratime", true),
+            "diratime" => set("nodiratime", false),
+            "atime" => set("noatime", false),
+            "nosymfollow" => set("nosymfollow", true),
+            "symfollow" => set("nosymfollow", false),
             _ => {}
         }
     }
@@ -111,6 +116,29 @@ pub fn mounts(tap: &mut Tap, config: &Value, _: &Host) {
         }
         for (flag, want) in wanted_flags(&options) {
             tap.check(MOUNTS, format!("{dest} {} {flag} (options {options:?})", if want { "is" } else { "is not" }), found.has(flag) == want, format!("mount options {:?}", found.options));
+        }
+        // Superblock flags show among the super options.
+        if !bind {
+            let mut sb: Vec<(&str, bool)> = Vec::new();
+            for o in &options {
+                match *o {
+                    "sync" => sb.push(("sync", true)),
+                    "async" => sb.push(("sync", false)),
+                    "dirsync" => sb.push(("dirsync", true)),
+                    "lazytime" => sb.push(("lazytime", true)),
+                    "nolazytime" => sb.push(("lazytime", false)),
+                    _ => continue,
+                }
+            }
+            for (flag, want) in sb.iter().rev().fold(Vec::<(&str, bool)>::new(), |mut acc, (f, w)| {
+                if !acc.iter().any(|(g, _)| g == f) {
+                    acc.push((f, *w));
+                }
+                acc
+            }) {
+                let has = found.super_options.iter().any(|o| o == flag);
+                tap.check(MOUNTS, format!("{dest} superblock {} {flag}", if want { "is" } else { "is not" }), has == want, format!("super options {:?}", found.super_options));
+            }
         }
         let opt = |p: &str| found.optional.iter().any(|o| o.starts_with(p));
         for o in &options {

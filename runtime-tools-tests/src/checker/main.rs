@@ -18,8 +18,11 @@ use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use tap::Tap;
 
-/// Every group the checker knows, in the order they run.
-const GROUPS: &[(&str, fn(&mut Tap, &Value, &facts::Host))] = &[
+/// One family of checks.
+type Group = fn(&mut Tap, &Value, &facts::Host);
+
+/// Every group the checker knows, by name.
+const GROUPS: &[(&str, Group)] = &[
     ("namespaces", proc::namespaces),
     ("hostname", proc::hostname),
     ("user", proc::user),

@@ -66,10 +66,10 @@ fn parse_args() -> Result<Options, RunnerError> {
             other => return Err(RunnerError::Usage(format!("unknown argument {other}"))),
         }
     }
-    if o.runtimes.is_empty() {
-        if let Ok(r) = std::env::var("RUNTIME") {
-            o.runtimes.extend(r.split_whitespace().map(PathBuf::from));
-        }
+    if o.runtimes.is_empty()
+        && let Ok(r) = std::env::var("RUNTIME")
+    {
+        o.runtimes.extend(r.split_whitespace().map(PathBuf::from));
     }
     if o.runtimes.is_empty() && !o.list {
         return Err(RunnerError::Usage("no runtime: pass --runtime PATH or set RUNTIME".into()));

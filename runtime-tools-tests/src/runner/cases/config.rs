@@ -110,12 +110,21 @@ pub fn cases() -> Vec<Case> {
             })
         }),
         case("ns-user-mappings", "config-linux.md: uidMappings/gidMappings describe the user namespace mappings from the host to the container (runtime.md: all properties MUST be applied).", |ctx| {
-            checker_case(ctx, &["namespaces", "idmap", "user"], |b, _| {
-                push(&mut b.config["linux"], "namespaces", json!({"type": "user"}));
-                b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-                b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-                Ok(())
-            })
+            super::checker_case_then(
+                ctx,
+                &["namespaces", "idmap", "user"],
+                |b, _| {
+                    push(&mut b.config["linux"], "namespaces", json!({"type": "user"}));
+                    b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+                    b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+                    Ok(())
+                },
+                |b| {
+                    // config-linux.md: The runtime SHOULD NOT modify the ownership of referenced filesystems.
+                    let md = std::fs::metadata(b.rootfs().join("bin/busybox"))?;
+                    ensure((md.uid(), md.gid()) == (0, 0), || format!("the rootfs was chowned to {}:{} for the mapping", md.uid(), md.gid()))
+                },
+            )
         }),
         case("ns-time-offsets", "config-linux.md: timeOffsets sets the offset for Time Namespace (runtime.md: all properties MUST be applied).", |ctx| {
             if !ctx.host.time_ns {
@@ -241,13 +250,27 @@ pub fn cases() -> Vec<Case> {
                 let src = src.to_string_lossy().into_owned();
                 for m in [
                     json!({"destination": "/opt-a", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "ro", "mode=700"]}),
-                    json!({"destination": "/opt-b", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "rw", "suid", "dev", "exec", "noatime", "mode=1755"]}),
+                    json!({"destination": "/opt-b", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "suid", "dev", "exec", "noatime", "mode=1755"]}),
                     json!({"destination": "/opt-c", "type": "tmpfs", "source": "tmpfs", "options": ["relatime", "nodiratime"]}),
+                    json!({"destination": "/opt-d", "type": "tmpfs", "source": "tmpfs", "options": ["sync", "dirsync", "lazytime", "atime", "diratime"]}),
                     json!({"destination": "/bind-ro", "type": "bind", "source": src, "options": ["bind", "ro", "nosuid"]}),
                     json!({"destination": "/rbind-rw", "type": "none", "source": src, "options": ["rbind", "rw", "nodev"]}),
                 ] {
                     push(&mut b.config, "mounts", m);
                 }
+                Ok(())
+            })
+        }),
+        case("mounts-defaults", "config.md#mounts: `defaults` is a MUST option (mount(8): rw, suid, dev, exec, auto, nouser, async).", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                push(&mut b.config, "mounts", json!({"destination": "/opt-defaults", "type": "tmpfs", "source": "tmpfs", "options": ["defaults"]}));
+                Ok(())
+            })
+        }),
+        case("mounts-options-last-wins", "config.md#mounts: If a custom option string is already recognized by mount(8), the runtime SHOULD follow the behavior of mount(8) (a later option overrides an earlier one).", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                push(&mut b.config, "mounts", json!({"destination": "/opt-last-a", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "rw", "nosuid", "suid", "noexec", "exec"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/opt-last-b", "type": "tmpfs", "source": "tmpfs", "options": ["sync", "async", "lazytime", "nolazytime", "noatime", "strictatime"]}));
                 Ok(())
             })
         }),
@@ -264,11 +287,20 @@ pub fn cases() -> Vec<Case> {
                 Ok(())
             })
         }),
-        case("mounts-propagation", "config.md#mounts: `private`, `shared`, `unbindable` (bind mount propagation) are MUST options.", |ctx| {
+        case("mounts-propagation", "config.md#mounts: `private`, `rprivate`, `shared`, `rshared`, `unbindable`, `runbindable` (bind mount propagation) are MUST options.", |ctx| {
             checker_case(ctx, &["mounts"], |b, _| {
                 push(&mut b.config, "mounts", json!({"destination": "/prop-shared", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]}));
                 push(&mut b.config, "mounts", json!({"destination": "/prop-private", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}));
                 push(&mut b.config, "mounts", json!({"destination": "/prop-unbindable", "type": "tmpfs", "source": "tmpfs", "options": ["unbindable"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/prop-rshared", "type": "tmpfs", "source": "tmpfs", "options": ["rshared"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/prop-rprivate", "type": "tmpfs", "source": "tmpfs", "options": ["rprivate"]}));
+                push(&mut b.config, "mounts", json!({"destination": "/prop-runbindable", "type": "tmpfs", "source": "tmpfs", "options": ["runbindable"]}));
+                Ok(())
+            })
+        }),
+        case("mounts-nosymfollow", "config.md#mounts: `nosymfollow` (SHOULD, kernel 5.10).", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                push(&mut b.config, "mounts", json!({"destination": "/nosymfollow", "type": "tmpfs", "source": "tmpfs", "options": ["nosymfollow"]}));
                 Ok(())
             })
         }),

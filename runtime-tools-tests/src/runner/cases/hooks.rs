@@ -39,16 +39,43 @@ impl Hooks {
     }
 }
 
-/// Sets up hooks with `codes` (name -> exit code, 0 unless listed).
+/// Exit code that stands for "block until released" (see `Unblock`).
+const BLOCK: i32 = -1;
+
+/// Releases a hook blocked reading the `block` FIFO, if one still is: a
+/// writer that opens and closes it gives the reader EOF, and it exits.
+struct Unblock(PathBuf);
+
+impl Drop for Unblock {
+    fn drop(&mut self) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&self.0);
+    }
+}
+
+/// Sets up hooks with `codes` (name -> exit code, 0 unless listed; BLOCK
+/// makes the hook wait on a FIFO, with a timeout of one second).
 fn with_hooks<'a>(ctx: &Ctx<'a>, codes: &[(&str, i32)]) -> Result<(Result<Live<'a>, NotPass>, Hooks, super::Scope<'a>), NotPass> {
     // The log lives outside the bundle the container deletes nothing of, in
     // its own scope so it survives a failed create.
     let (_, scope) = ctx.bundle()?;
     let dir = scope.dir.join("hooks");
     std::fs::create_dir_all(&dir)?;
+    let fifo = std::ffi::CString::new(dir.join("block").as_os_str().as_encoded_bytes()).map_err(|e| NotPass::Fail(e.to_string()))?;
+    // SAFETY: fifo is a NUL-terminated path.
+    if unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
     let d = dir.to_string_lossy().into_owned();
     let code = |n: &str| codes.iter().find(|(k, _)| *k == n).map_or(0, |(_, c)| *c);
-    let h = |n: &str| hook(&d, n, code(n));
+    let h = |n: &str| {
+        if code(n) == BLOCK {
+            let script = format!("echo {n} >> {d}/order; exec cat {d}/block");
+            json!({"path": "/bin/busybox", "args": ["sh", "-c", script], "timeout": 1})
+        } else {
+            hook(&d, n, code(n))
+        }
+    };
     let live = create_live(ctx, |b| {
         b.config["hooks"] = json!({
             "prestart": [h("prestart-1"), h("prestart-2")],
@@ -142,6 +169,34 @@ pub fn cases() -> Vec<Case> {
                 Err(e) => return Err(e),
             };
             fail(format!("create succeeded although createRuntime failed (container pid {})", live.pid))
+        }),
+        case("hooks-createcontainer-fails", "runtime.md#lifecycle: If any createContainer hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12.", |ctx| {
+            let (live, _h, _scope) = with_hooks(ctx, &[("createContainer", 1)])?;
+            match live {
+                Ok(live) => fail(format!("create succeeded although createContainer failed (container pid {})", live.pid)),
+                Err(NotPass::Fail(m)) if m.starts_with("create failed") => Ok(()),
+                Err(e) => Err(e),
+            }
+        }),
+        case("hooks-startcontainer-fails", "runtime.md#lifecycle: If any startContainer hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12.", |ctx| {
+            let (live, h, _scope) = with_hooks(ctx, &[("startContainer", 1)])?;
+            let mut live = live?;
+            let f = ctx.rt.call(&["start", live.id()])?;
+            ensure(!f.ok(), || "start succeeded although the startContainer hook failed".into())?;
+            let said = live.line()?;
+            ensure(said.is_none(), || format!("the program ran although startContainer failed: it said {said:?}"))?;
+            live.wait_gone()?;
+            let order = h.order();
+            ensure(!order.iter().any(|n| n == "poststart"), || format!("poststart ran after startContainer failed: {order:?}"))
+        }),
+        case("hooks-timeout", "config.md#posix-platform-hooks: timeout is the number of seconds before aborting the hook (a createRuntime hook that outlives it fails create).", |ctx| {
+            let (live, h, _scope) = with_hooks(ctx, &[("createRuntime", BLOCK)])?;
+            let _release = Unblock(h.dir.join("block"));
+            match live {
+                Ok(live) => fail(format!("create succeeded although createRuntime outlived its timeout (container pid {})", live.pid)),
+                Err(NotPass::Fail(m)) if m.starts_with("create failed") => Ok(()),
+                Err(e) => Err(e),
+            }
         }),
         case("hooks-failure-runs-poststop", "runtime.md#lifecycle: If any prestart hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12 (step 13: the poststop hooks MUST be invoked).", |ctx| {
             let (live, h, _scope) = with_hooks(ctx, &[("prestart-1", 1)])?;

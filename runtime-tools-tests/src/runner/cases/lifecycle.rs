@@ -47,6 +47,11 @@ impl Live<'_> {
         self.wait_gone()
     }
 
+    /// The next line the program writes, if any comes in time.
+    pub fn line(&mut self) -> Result<Option<String>, NotPass> {
+        Ok(exec::read_line(&mut self.stdout, LINE_TIMEOUT)?)
+    }
+
     pub fn wait_gone(&self) -> CaseResult {
         ensure(exec::wait_pid_gone(self.pid, LINE_TIMEOUT)?, || format!("container process {} did not exit", self.pid))
     }
@@ -205,6 +210,17 @@ pub fn cases() -> Vec<Case> {
             ensure(f.ok(), || format!("kill failed: {}", f.describe()))?;
             live.wait_gone()?;
             expect_status(ctx, live.id(), "stopped")
+        }),
+        case("kill-signal", "runtime.md#kill: This operation MUST send the specified signal to the container process.", |ctx| {
+            let mut live = create_live(ctx, |b| {
+                b.config["process"]["args"] = json!(["/bin/sh", "-c", "trap 'echo got-usr1; exit 0' USR1; echo started; read x; echo done"]);
+                Ok(())
+            })?;
+            start(ctx, &mut live)?;
+            let f = ctx.rt.call(&["kill", live.id(), "USR1"])?;
+            ensure(f.ok(), || format!("kill USR1 failed: {}", f.describe()))?;
+            let line = live.line()?;
+            ensure(line.as_deref() == Some("got-usr1"), || format!("the container said {line:?} instead of got-usr1"))
         }),
         case("kill-created", "runtime.md#kill: a container that is created may be sent a signal (only containers neither created nor running MUST refuse).", |ctx| {
             let live = create_live(ctx, |_| Ok(()))?;

@@ -199,6 +199,16 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Builds a bundle that runs the checker with `groups`, lets `tweak` adjust
 /// it, runs it with `run` and judges the checker's output.
 pub fn checker_case(ctx: &Ctx, groups: &[&str], tweak: impl FnOnce(&mut Bundle, &mut Scope) -> CaseResult) -> CaseResult {
+    checker_case_then(ctx, groups, tweak, |_| Ok(()))
+}
+
+/// As `checker_case`, then `after` looks at the bundle before it goes.
+pub fn checker_case_then(
+    ctx: &Ctx,
+    groups: &[&str],
+    tweak: impl FnOnce(&mut Bundle, &mut Scope) -> CaseResult,
+    after: impl FnOnce(&Bundle) -> CaseResult,
+) -> CaseResult {
     let (mut b, mut scope) = ctx.bundle()?;
     b.run_checker(groups);
     tweak(&mut b, &mut scope)?;
@@ -206,7 +216,8 @@ pub fn checker_case(ctx: &Ctx, groups: &[&str], tweak: impl FnOnce(&mut Bundle, 
     let mut cmd = ctx.rt.command();
     cmd.arg("run").arg("--bundle").arg(&b.dir).arg(&scope.id);
     let f = exec::run(cmd, &ctx.rt.scratch, &format!("{} run", ctx.rt.name), RUN_TIMEOUT)?;
-    judge_checker(&f)
+    judge_checker(&f)?;
+    after(&b)
 }
 
 /// Builds a bundle with `tweak` applied and expects `create` to fail and to
@@ -220,10 +231,16 @@ pub fn expect_create_error(ctx: &Ctx, tweak: impl FnOnce(&mut Bundle, &mut Scope
     if f.ok() {
         return fail("create succeeded; an error was required");
     }
-    match ctx.rt.state(&scope.id) {
-        Ok(s) => fail(format!("create failed but a container was left: {s}")),
-        Err(_) => Ok(()),
+    if let Ok(s) = ctx.rt.state(&scope.id) {
+        return fail(format!("create failed but a container was left: {s}"));
     }
+    // runtime.md: generating an error MUST leave the state of the environment
+    // as if the operation were never attempted: no mount, no cgroup left.
+    let dir = b.dir.to_string_lossy().into_owned();
+    let mounts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default().lines().filter(|l| l.contains(dir.as_str())).map(str::to_string).collect();
+    ensure(mounts.is_empty(), || format!("the failed create left mounts: {mounts:?}"))?;
+    let cgroups = cgroup_dirs(&scope.id);
+    ensure(cgroups.is_empty(), || format!("the failed create left cgroups: {cgroups:?}"))
 }
 
 pub fn all() -> Vec<Case> {
