@@ -18,6 +18,7 @@ use cases::{Case, Ctx, NotPass};
 use gaps::Gaps;
 use runtime::Runtime;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
@@ -134,10 +135,32 @@ impl Column {
     }
 }
 
+/// Set by SIGINT/SIGTERM: the remaining cases are skipped and everything is
+/// still cleaned up.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+fn catch_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
+    }
+}
+
 fn run_column(col: &mut Column, cases: &[Case], host: &host::Host, template: &bundle::Template, work: &Path, tap: bool) {
     let ctx = Ctx::new(&col.rt, host, template, work);
     let started = Instant::now();
     for (i, case) in cases.iter().enumerate() {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            col.results.push(Verdict::Skip("interrupted".into()));
+            if tap {
+                print_tap(col, case, i);
+            }
+            continue;
+        }
         let verdict = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (case.run)(&ctx))) {
             Ok(Ok(())) => Verdict::Pass,
             Ok(Err(NotPass::Fail(m))) => Verdict::Fail(m),
@@ -199,6 +222,7 @@ fn real_main() -> Result<i32, RunnerError> {
     // Containers whose runtime exits are reparented to us, so we can reap them.
     // SAFETY: prctl with an integer argument.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    catch_signals();
     let checker = opts.checker.canonicalize().map_err(|source| RunnerError::Io { what: format!("checker {}", opts.checker.display()), source })?;
     let template = bundle::Template::new(opts.busybox.clone(), checker)?;
     let host = host::Host::probe();
@@ -267,6 +291,10 @@ fn real_main() -> Result<i32, RunnerError> {
         }
     }
     reap_all();
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        println!("# interrupted: the remaining cases were skipped");
+        return Ok(130);
+    }
     Ok(i32::from(unexpected > 0))
 }
 

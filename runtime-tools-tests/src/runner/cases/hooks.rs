@@ -161,7 +161,7 @@ pub fn cases() -> Vec<Case> {
             let (live, h, _scope) = with_hooks(ctx, &[("createRuntime", 1)])?;
             let live = match live {
                 Ok(live) => live,
-                Err(NotPass::Fail(m)) if m.starts_with("create failed") => {
+                Err(NotPass::Fail(m)) if m.starts_with("create failed:") => {
                     let order = h.order();
                     ensure(!order.iter().any(|n| n == "createContainer"), || format!("createContainer ran after createRuntime failed: {order:?}"))?;
                     return Ok(());
@@ -174,7 +174,7 @@ pub fn cases() -> Vec<Case> {
             let (live, _h, _scope) = with_hooks(ctx, &[("createContainer", 1)])?;
             match live {
                 Ok(live) => fail(format!("create succeeded although createContainer failed (container pid {})", live.pid)),
-                Err(NotPass::Fail(m)) if m.starts_with("create failed") => Ok(()),
+                Err(NotPass::Fail(m)) if m.starts_with("create failed:") => Ok(()),
                 Err(e) => Err(e),
             }
         }),
@@ -194,7 +194,7 @@ pub fn cases() -> Vec<Case> {
             let _release = Unblock(h.dir.join("block"));
             match live {
                 Ok(live) => fail(format!("create succeeded although createRuntime outlived its timeout (container pid {})", live.pid)),
-                Err(NotPass::Fail(m)) if m.starts_with("create failed") => Ok(()),
+                Err(NotPass::Fail(m)) if m.starts_with("create failed:") => Ok(()),
                 Err(e) => Err(e),
             }
         }),

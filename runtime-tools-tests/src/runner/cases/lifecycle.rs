@@ -74,6 +74,10 @@ pub fn create_live<'a>(ctx: &Ctx<'a>, tweak: impl FnOnce(&mut Bundle) -> CaseRes
     let (out_r, out_w) = exec::pipe()?;
     let f = ctx.rt.create_with(&bundle.dir, &scope.id, Stdio::from(in_r), Stdio::from(out_w))?;
     if !f.ok() {
+        // runtime.md#create: a failed create MUST NOT leave a new container.
+        if let Ok(left) = ctx.rt.state(&scope.id) {
+            return fail(format!("create failed and left a container ({left}): {}", f.describe()));
+        }
         return fail(format!("create failed: {}", f.describe()));
     }
     let state = ctx.rt.state(&scope.id).map_err(NotPass::Fail)?;
@@ -135,8 +139,12 @@ pub fn cases() -> Vec<Case> {
             live.release()?;
             expect_status(ctx, live.id(), "stopped")
         }),
-        case("state-unknown-id", "runtime.md#query-state: Attempting to query a container that does not exist MUST generate an error.", |ctx| {
-            expect_error(ctx, &["state", &format!("{}-never-created", ctx.id())], "state of a container that does not exist")
+        case("operations-unknown-id", "runtime.md: Attempting to query a container that does not exist MUST generate an error; start of a container that is not created, kill of one neither created nor running, delete of one not stopped MUST generate an error.", |ctx| {
+            let id = format!("{}-never-created", ctx.id());
+            for op in ["state", "start", "kill", "delete"] {
+                expect_error(ctx, &[op, &id], &format!("{op} of a container that does not exist"))?;
+            }
+            Ok(())
         }),
         case("operations-need-id", "runtime.md#operations: state, create, start, kill and delete MUST generate an error if not provided the container ID (create: the path to the bundle and the container ID).", |ctx| {
             let (b, _scope) = ctx.bundle()?;
@@ -206,8 +214,9 @@ pub fn cases() -> Vec<Case> {
         case("kill-running", "runtime.md#kill: This operation MUST send the specified signal to the container process.", |ctx| {
             let mut live = create_live(ctx, |_| Ok(()))?;
             start(ctx, &mut live)?;
-            let f = ctx.rt.call(&["kill", live.id(), "KILL"])?;
-            ensure(f.ok(), || format!("kill failed: {}", f.describe()))?;
+            // Engines send signal numbers (ENGINES.md: `kill ID 9`).
+            let f = ctx.rt.call(&["kill", live.id(), "9"])?;
+            ensure(f.ok(), || format!("kill 9 failed: {}", f.describe()))?;
             live.wait_gone()?;
             expect_status(ctx, live.id(), "stopped")
         }),
@@ -265,7 +274,7 @@ pub fn cases() -> Vec<Case> {
             live.wait_gone()?;
             ensure(ctx.rt.state(live.id()).is_err(), || "state still answers after delete --force".into())
         }),
-        case("features", "features.md: ociVersionMin and ociVersionMax (REQUIRED); ociVersionMax MUST NOT be less than ociVersionMin; hooks and mountOptions the runtime MUST support.", |ctx| {
+        case("features", "features.md: ociVersionMin and ociVersionMax (REQUIRED); ociVersionMax MUST NOT be less than ociVersionMin; The Features structure MUST NOT contain properties that are not defined in this version of the specification.", |ctx| {
             features(ctx).map(|_| ())
         }),
         case("features-oci-version", "features.md: The runtime MUST accept this value (ociVersionMin, ociVersionMax) as the ociVersion property of config.json.", |ctx| {
@@ -342,6 +351,13 @@ fn features(ctx: &Ctx) -> Result<Value, NotPass> {
             ensure(x.as_str().is_some_and(|s| HOOKS.contains(&s)), || format!("unknown hook {x}"))?;
         }
     }
+    const TOP: &[&str] = &["ociVersionMin", "ociVersionMax", "hooks", "mountOptions", "linux", "annotations", "potentiallyUnsafeConfigAnnotations"];
+    const LINUX: &[&str] = &["namespaces", "capabilities", "cgroup", "seccomp", "apparmor", "selinux", "memoryPolicy", "intelRdt", "mountExtensions", "netDevices"];
+    let unknown = |o: Option<&serde_json::Map<String, Value>>, known: &[&str]| -> Vec<String> {
+        o.map(|m| m.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect()).unwrap_or_default()
+    };
+    let extra: Vec<String> = unknown(v.as_object(), TOP).into_iter().chain(unknown(v.get("linux").and_then(Value::as_object), LINUX).into_iter().map(|k| format!("linux.{k}"))).collect();
+    ensure(extra.is_empty(), || format!("features holds properties the spec does not define: {extra:?}"))?;
     if let Some(m) = v.get("mountOptions") {
         ensure(m.as_array().is_some_and(|a| a.iter().all(Value::is_string)), || "mountOptions is not an array of strings".into())?;
     }
