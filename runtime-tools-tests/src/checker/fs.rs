@@ -374,3 +374,33 @@ pub fn cgroups(tap: &mut Tap, config: &Value, _: &Host) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(opts: &[&str]) -> Vec<(&'static str, bool)> {
+        let mut v = wanted_flags(opts);
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn later_options_override_earlier_ones() {
+        assert_eq!(flags(&["ro", "rw", "nosuid", "suid"]), vec![("nosuid", false), ("ro", false)]);
+        assert_eq!(flags(&["noatime", "strictatime"]), vec![("noatime", false), ("relatime", false)]);
+    }
+
+    #[test]
+    fn recursive_variants_set_the_same_flags() {
+        assert_eq!(flags(&["rro", "rnosuid", "rnodev", "rrelatime"]), vec![("noatime", false), ("nodev", true), ("nosuid", true), ("relatime", true), ("ro", true)]);
+        assert_eq!(flags(&["rrw", "rexec"]), vec![("noexec", false), ("ro", false)]);
+    }
+
+    #[test]
+    fn relative_destinations_are_under_the_root() {
+        assert_eq!(absolute("relative/dir"), "/relative/dir");
+        assert_eq!(absolute("/abs/"), "/abs");
+        assert_eq!(absolute("/"), "/");
+    }
+}

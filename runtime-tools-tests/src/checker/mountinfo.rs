@@ -63,3 +63,23 @@ pub fn read() -> Result<Vec<Mount>, String> {
 pub fn top<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
     mounts.iter().rev().find(|m| m.mount_point == path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn octal_escapes_are_decoded() {
+        assert_eq!(unescape(r"/with\040space"), "/with space");
+        assert_eq!(unescape(r"/tab\011x\134"), "/tab\tx\\");
+        assert_eq!(unescape(r"/trailing\04"), r"/trailing\04");
+    }
+
+    #[test]
+    fn top_is_the_last_mount_at_a_place() {
+        let m = |p: &str, fstype: &str| Mount { root: "/".into(), mount_point: p.into(), options: vec![], optional: vec![], fstype: fstype.into(), super_options: vec![] };
+        let table = vec![m("/order", "tmpfs"), m("/other", "proc"), m("/order", "sysfs")];
+        assert_eq!(top(&table, "/order").map(|m| m.fstype.as_str()), Some("sysfs"));
+        assert!(top(&table, "/none").is_none());
+    }
+}

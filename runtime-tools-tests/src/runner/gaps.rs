@@ -53,3 +53,35 @@ impl Gaps {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gaps(text: &str) -> Gaps {
+        let dir = std::env::temp_dir().join(format!("rtt-gaps-test-{}-{}", std::process::id(), text.len()));
+        std::fs::write(&dir, text).unwrap();
+        let g = Gaps::load(dir.to_str().unwrap());
+        let _ = std::fs::remove_file(&dir);
+        g.unwrap()
+    }
+
+    #[test]
+    fn exact_names_prefixes_and_intermittent_races() {
+        let g = gaps("# comment\n\nseccomp-*   seccomp (no issue yet)\ndelete-created  issue 3\n~hooks-order  a race\n");
+        assert_eq!(g.find("seccomp-errno").map(|g| g.area.as_str()), Some("seccomp (no issue yet)"));
+        assert!(g.find("delete-created").is_some());
+        assert!(g.find("delete-created-too").is_none());
+        assert!(g.find("hooks-order").is_some_and(|g| g.intermittent));
+        assert!(g.find("baseline").is_none());
+    }
+
+    #[test]
+    fn a_pattern_without_an_area_is_refused() {
+        let dir = std::env::temp_dir().join(format!("rtt-gaps-noarea-{}", std::process::id()));
+        std::fs::write(&dir, "lonely-case\n").unwrap();
+        let r = Gaps::load(dir.to_str().unwrap());
+        let _ = std::fs::remove_file(&dir);
+        assert!(matches!(r, Err(GapsError::NoArea { line: 1, .. })));
+    }
+}
