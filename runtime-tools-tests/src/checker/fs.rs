@@ -258,6 +258,38 @@ pub fn devices(tap: &mut Tap, config: &Value, _: &Host) {
     }
 }
 
+/// Whether the allowed device list lets `kind major:minor` be read: the
+/// last matching entry decides, as the entries apply in order.
+fn allowed(rules: &[Value], kind: &str, major: i64, minor: i64) -> bool {
+    let mut ok = false;
+    for r in rules {
+        let ty = r.get("type").and_then(Value::as_str).unwrap_or("a");
+        let num = |k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(-1);
+        let access = r.get("access").and_then(Value::as_str).unwrap_or("rwm");
+        let matches = (ty == "a" || ty == kind) && (num("major") < 0 || num("major") == major) && (num("minor") < 0 || num("minor") == minor);
+        if matches && access.contains('r') {
+            ok = r.get("allow").and_then(Value::as_bool).unwrap_or(false);
+        }
+    }
+    ok
+}
+
+pub fn device_access(tap: &mut Tap, config: &Value, _: &Host) {
+    const SEC: &str = "config-linux.md#allowed-device-list";
+    let rules: Vec<Value> = at(config, &["linux", "resources", "devices"]).and_then(Value::as_array).cloned().unwrap_or_default();
+    for d in at(config, &["linux", "devices"]).and_then(Value::as_array).into_iter().flatten() {
+        let path = d.get("path").and_then(Value::as_str).unwrap_or("?");
+        let kind = d.get("type").and_then(Value::as_str).unwrap_or("c");
+        let num = |k: &str| d.get(k).and_then(Value::as_i64).unwrap_or(0);
+        let want = allowed(&rules, kind, num("major"), num("minor"));
+        let r = std::fs::File::open(path);
+        // The device cgroup answers EPERM; any other error (no driver) means
+        // the open got past it.
+        let denied = matches!(&r, Err(e) if e.raw_os_error() == Some(libc::EPERM));
+        tap.check(SEC, format!("{path} ({kind} {}:{}) is {} by the device cgroup", num("major"), num("minor"), if want { "allowed" } else { "denied (EPERM)" }), denied != want, format!("{:?}", r.err()));
+    }
+}
+
 pub fn default_devices(tap: &mut Tap, _: &Value, _: &Host) {
     const SEC: &str = "config-linux.md#default-devices";
     for (path, major, minor) in [("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8), ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0)] {

@@ -8,6 +8,7 @@
 //! Exit status: 0 when every check passed, 1 otherwise. A panic is caught and
 //! reported as a failing check, never swallowed.
 
+mod console;
 mod facts;
 mod fs;
 mod mountinfo;
@@ -41,10 +42,12 @@ const GROUPS: &[(&str, Group)] = &[
     ("masked", fs::masked_paths),
     ("readonly", fs::readonly_paths),
     ("devices", fs::devices),
+    ("device-access", fs::device_access),
     ("default-devices", fs::default_devices),
     ("dev-symlinks", fs::dev_symlinks),
     ("rootfs", fs::rootfs_readonly),
     ("cgroups", fs::cgroups),
+    ("console", console::console),
 ];
 
 fn main() {

@@ -332,6 +332,33 @@ pub fn cases() -> Vec<Case> {
                 Ok(())
             })
         }),
+        case("devices-allowed-list", "config-linux.md#allowed-device-list: The runtime MUST apply entries in the listed order.", |ctx| {
+            checker_case(ctx, &["device-access", "default-devices"], |b, _| {
+                // Devices no runtime allows by default (its own default list
+                // covers null, zero, full, random, urandom, tty, ptmx).
+                b.config["linux"]["devices"] = json!([
+                    {"path": "/dev/conf-tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o666},
+                    {"path": "/dev/conf-fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666},
+                    {"path": "/dev/conf-rtc", "type": "c", "major": 254, "minor": 0, "fileMode": 0o666},
+                ]);
+                // Allow 10:200 and 10:229, then deny 10:229 again: order decides.
+                b.config["linux"]["resources"]["devices"] = json!([
+                    {"allow": false, "access": "rwm"},
+                    {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"},
+                    {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+                    {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+                ]);
+                Ok(())
+            })
+        }),
+        case("mounts-bind-file", "config.md#mounts: `bind` is a MUST option (a file bind-mounted onto a file, read-only, as Docker volumes are).", |ctx| {
+            checker_case(ctx, &["mounts"], |b, _| {
+                let src = b.dir.join("volume-file");
+                std::fs::write(&src, "from the host\n")?;
+                push(&mut b.config, "mounts", json!({"destination": "/etc/conf-volume", "type": "bind", "source": src, "options": ["rbind", "ro"]}));
+                Ok(())
+            })
+        }),
         case("default-devices", "config-linux.md#default-devices: In addition to any devices configured with this setting, the runtime MUST also supply: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/ptmx.", |ctx| {
             checker_case(ctx, &["default-devices"], |_, _| Ok(()))
         }),

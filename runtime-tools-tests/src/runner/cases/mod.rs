@@ -4,6 +4,7 @@
 mod config;
 mod hooks;
 mod lifecycle;
+mod terminal;
 
 use crate::bundle::{Bundle, BundleError, Template};
 use crate::exec::{self, ExecError};
@@ -247,5 +248,6 @@ pub fn all() -> Vec<Case> {
     let mut v = config::cases();
     v.extend(lifecycle::cases());
     v.extend(hooks::cases());
+    v.extend(terminal::cases());
     v
 }
