@@ -213,9 +213,18 @@ fn main() {
 fn real_main() -> Result<i32, RunnerError> {
     let opts = parse_args()?;
     if opts.list {
-        // The requirement table of the README: case | requirement.
-        for c in cases::all() {
-            println!("| `{}` | {} |", c.name, c.cite.replace('|', "\\|"));
+        // The requirement table of the README: spec file | requirement | case,
+        // by file.
+        let mut rows: Vec<(String, String, &str)> = cases::all()
+            .iter()
+            .map(|c| {
+                let (file, text) = c.cite.split_once(": ").unwrap_or(("", c.cite));
+                (file.to_string(), text.replace('|', "\\|"), c.name)
+            })
+            .collect();
+        rows.sort();
+        for (file, text, name) in rows {
+            println!("| {file} | {text} | `{name}` |");
         }
         return Ok(0);
     }

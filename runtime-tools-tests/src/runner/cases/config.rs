@@ -80,13 +80,23 @@ pub fn cases() -> Vec<Case> {
             })
         }),
         case("ns-join-path", "config-linux.md: The runtime MUST place the container process in the namespace associated with that `path`.", |ctx| {
-            let holder = Holder::new(&["--uts", "--ipc", "--net"])?;
+            let holder = Holder::new(&["--uts", "--ipc", "--net", "--cgroup"])?;
             checker_case(ctx, &["namespaces"], |b, _| {
-                for (ty, name) in [("uts", "uts"), ("ipc", "ipc"), ("network", "net")] {
+                for (ty, name) in [("uts", "uts"), ("ipc", "ipc"), ("network", "net"), ("cgroup", "cgroup")] {
                     b.facts.joined.insert(ty.to_string(), holder.inode(name)?);
                 }
-                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "cgroup"},
+                set_namespaces(b, json!([{"type": "pid"}, {"type": "mount"}, {"type": "cgroup", "path": holder.ns("cgroup")},
                     {"type": "uts", "path": holder.ns("uts")}, {"type": "ipc", "path": holder.ns("ipc")}, {"type": "network", "path": holder.ns("net")}]));
+                Ok(())
+            })
+        }),
+        case("ns-join-pid", "config-linux.md: The runtime MUST place the container process in the namespace associated with that `path` (a pid namespace, by its pid_for_children file).", |ctx| {
+            // unshare --pid --fork: the holder's children live in the new pid
+            // namespace, which its pid_for_children names.
+            let holder = Holder::new(&["--pid", "--fork"])?;
+            checker_case(ctx, &["namespaces"], |b, _| {
+                b.facts.joined.insert("pid".to_string(), holder.inode("pid_for_children")?);
+                set_namespaces(b, json!([{"type": "pid", "path": holder.ns("pid_for_children")}, {"type": "mount"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "cgroup"}]));
                 Ok(())
             })
         }),

@@ -326,6 +326,27 @@ pub fn cases() -> Vec<Case> {
             ensure(f.ok(), || format!("exec failed: {}", f.describe()))?;
             ensure(f.stdout.trim() == "conformance", || format!("exec saw hostname {:?}", f.stdout.trim()))
         }),
+        case("exec-process-file", "ENGINES.md: exec --process F (a process.json as engines write it) runs that process in the container (runc's exec; not a spec operation).", |ctx| {
+            let mut live = create_live(ctx, |_| Ok(()))?;
+            start(ctx, &mut live)?;
+            let process = json!({"terminal": false, "user": {"uid": 1000, "gid": 1000}, "args": ["/bin/sh", "-c", "echo $(id -u):$(id -g):$PWD:$CONF"],
+                "env": ["PATH=/bin", "CONF=exec-env"], "cwd": "/tmp", "noNewPrivileges": true});
+            let file = live.bundle.dir.join("exec-process.json");
+            std::fs::write(&file, process.to_string())?;
+            let f = ctx.rt.call(&["exec", "--process", &file.to_string_lossy(), live.id()])?;
+            ensure(f.ok(), || format!("exec --process failed: {}", f.describe()))?;
+            ensure(f.stdout.trim() == "1000:1000:/tmp:exec-env", || format!("exec ran as {:?}, want 1000:1000:/tmp:exec-env", f.stdout.trim()))
+        }),
+        case("exec-stopped-fails", "ENGINES.md: exec runs in a running container; one that is stopped has nothing to join (runc's exec errors).", |ctx| {
+            let mut live = create_live(ctx, |_| Ok(()))?;
+            start(ctx, &mut live)?;
+            // Only meaningful where exec works at all.
+            let f = ctx.rt.call(&["exec", live.id(), "/bin/true"])?;
+            ensure(f.ok(), || format!("exec into a running container failed: {}", f.describe()))?;
+            live.release()?;
+            let f = ctx.rt.call(&["exec", live.id(), "/bin/true"])?;
+            ensure(!f.ok(), || "exec into a stopped container succeeded".into())
+        }),
     ]
 }
 
