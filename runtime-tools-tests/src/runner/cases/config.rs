@@ -480,6 +480,24 @@ pub fn cases() -> Vec<Case> {
                 Ok(())
             })
         }),
+        case("sysctl-unknown", "runtime.md#lifecycle: If the runtime is unable to create the environment specified in the config.json, it MUST generate an error (a sysctl the kernel does not have).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["linux"]["sysctl"] = json!({"net.ipv4.rtt_no_such_key": "1"});
+                Ok(())
+            })
+        }),
+        case("oom-score-adj-invalid", "config.md: Runtimes MUST generate an error when invalid or unsupported values are encountered (oomScoreAdj outside -1000..1000).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["process"]["oomScoreAdj"] = json!(5000);
+                Ok(())
+            })
+        }),
+        case("oci-version-invalid", "config.md: ociVersion MUST be in SemVer v2.0.0 format (config.md: runtimes MUST generate an error when invalid or unsupported values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["ociVersion"] = json!("not-a-version");
+                Ok(())
+            })
+        }),
         case("hooks-timeout-zero", "config.md#posix-platform-hooks: If set, timeout MUST be greater than zero (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
             expect_create_error(ctx, |b, _| {
                 b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/true", "timeout": 0}]});
