@@ -1,6 +1,7 @@
 //! The cases: each names the requirement it checks and either passes, fails
 //! with a reason, or is skipped because this host cannot run it.
 
+mod cgroups;
 mod config;
 mod hooks;
 mod lifecycle;
@@ -40,6 +41,15 @@ impl From<std::io::Error> for NotPass {
 }
 
 pub type CaseResult = Result<(), NotPass>;
+
+/// Appends `item` to the array `v[key]`, making the array if needed.
+pub fn push(v: &mut serde_json::Value, key: &str, item: serde_json::Value) {
+    if let Some(a) = v.get_mut(key).and_then(serde_json::Value::as_array_mut) {
+        a.push(item);
+    } else {
+        v[key] = serde_json::json!([item]);
+    }
+}
 
 pub fn fail<T>(msg: impl Into<String>) -> Result<T, NotPass> {
     Err(NotPass::Fail(msg.into()))
@@ -246,6 +256,7 @@ pub fn expect_create_error(ctx: &Ctx, tweak: impl FnOnce(&mut Bundle, &mut Scope
 
 pub fn all() -> Vec<Case> {
     let mut v = config::cases();
+    v.extend(cgroups::cases());
     v.extend(lifecycle::cases());
     v.extend(hooks::cases());
     v.extend(terminal::cases());
