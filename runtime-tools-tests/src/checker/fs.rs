@@ -328,6 +328,17 @@ pub fn rootfs_readonly(tap: &mut Tap, config: &Value, _: &Host) {
     const SEC: &str = "config.md#root";
     let Some(table) = read_mounts(tap, SEC) else { return };
     let want = at(config, &["root", "readonly"]).and_then(Value::as_bool).unwrap_or(false);
+    if let (Some(prop), Some(root)) = (at(config, &["linux", "rootfsPropagation"]).and_then(Value::as_str), mountinfo::top(&table, "/")) {
+        let opt = |p: &str| root.optional.iter().any(|o| o.starts_with(p));
+        let ok = match prop {
+            "shared" => opt("shared:"),
+            "slave" => opt("master:") && !opt("shared:"),
+            "private" => !opt("shared:") && !opt("master:") && !opt("unbindable"),
+            "unbindable" => opt("unbindable"),
+            _ => false,
+        };
+        tap.check("config-linux.md#rootfs-mount-propagation", format!("/ has rootfsPropagation {prop}"), ok, format!("optional fields {:?}", root.optional));
+    }
     match mountinfo::top(&table, "/") {
         Some(m) => tap.check(SEC, format!("/ is mounted {}", if want { "ro" } else { "rw" }), m.has("ro") == want, format!("options {:?}", m.options)),
         None => tap.check(SEC, "/ is in mountinfo", false, ""),

@@ -373,6 +373,24 @@ pub fn cases() -> Vec<Case> {
                 Ok(())
             })
         }),
+        case("rootfs-propagation-shared", "config-linux.md#rootfs-mount-propagation: rootfsPropagation sets the rootfs's mount propagation; shared: the rootfs mount belongs to a new peer group.", |ctx| {
+            checker_case(ctx, &["rootfs"], |b, _| {
+                b.config["linux"]["rootfsPropagation"] = json!("shared");
+                Ok(())
+            })
+        }),
+        case("rootfs-propagation-private", "config-linux.md#rootfs-mount-propagation: rootfsPropagation sets the rootfs's mount propagation; private: the rootfs mount doesn't receive mount propagation events.", |ctx| {
+            checker_case(ctx, &["rootfs"], |b, _| {
+                b.config["linux"]["rootfsPropagation"] = json!("private");
+                Ok(())
+            })
+        }),
+        case("rootfs-propagation-unbindable", "config-linux.md#rootfs-mount-propagation: rootfsPropagation sets the rootfs's mount propagation; unbindable: the rootfs mount is a private mount that cannot be bind-mounted.", |ctx| {
+            checker_case(ctx, &["rootfs"], |b, _| {
+                b.config["linux"]["rootfsPropagation"] = json!("unbindable");
+                Ok(())
+            })
+        }),
         case("rootfs-missing", "config.md#root: A directory MUST exist at the path declared by the field (runtime.md: if the runtime cannot apply a property it MUST generate an error).", |ctx| {
             expect_create_error(ctx, |b, _| {
                 b.config["root"]["path"] = json!("no-such-rootfs");
