@@ -465,3 +465,29 @@ fn session_keyring_is_the_containers_own_unless_no_new_keyring() {
     assert!(!keys.contains(&env.id), "--no-new-keyring made a keyring:\n{keys}");
     hull_ok(&env.root, &["delete", &env.id]);
 }
+
+#[test]
+fn foreground_run_leaves_the_container_reachable() {
+    if skip_unless_root() {
+        return;
+    }
+    let env = Env::new("fgstate", &["sh", "-c", "echo up; exec sleep 1000"]);
+    env.write_config();
+    let mut child = std::process::Command::new(HULL)
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--bundle", env.bundle.to_str().unwrap(), &env.id])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line, "up\n");
+    assert_eq!(env.state()["status"], "running", "state must not wait for run to end");
+    // An init without a handler ignores TERM; KILL from outside always lands.
+    hull_ok(&env.root, &["kill", &env.id, "KILL"]);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGKILL));
+    env.assert_clean();
+}

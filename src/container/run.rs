@@ -2,6 +2,7 @@
 //! subreaper, forwarding signals (and relaying its pty), and exit with its code.
 
 use super::create::{Console, create};
+use super::state::{ContainerDir, StateError};
 use super::{ContainerError, delete, start};
 use crate::cli::{CreateArgs, Global};
 use crate::{sys, tty};
@@ -30,18 +31,30 @@ pub fn run(global: &Global, args: &CreateArgs, detach: bool, keep: bool, no_subr
     let created = create(global, args, Console::Relay(&theirs))?;
     drop(theirs);
     let relayed = tty_master(&ours, args);
-    let code = match (relayed, start::release(&created.dir, &created.record)) {
-        (Ok(master), Ok(())) => {
-            let _raw = master.as_ref().map(|_| tty::RawMode::enter());
-            wait_forwarding(created.record.pid, &signals, master)
-        }
-        (Err(e), _) | (_, Err(e)) => {
+    let master = match relayed.and_then(|master| start::release(&created.dir, &created.record).map(|()| master)) {
+        Ok(master) => master,
+        Err(e) => {
             let _ = delete::destroy(created.dir, &created.record);
             return Err(e);
         }
     };
+    // Unlocked while the container runs, so state, kill and ps from elsewhere work.
+    let pid = created.record.pid;
+    drop(created.dir);
+    let code = {
+        let _raw = master.as_ref().map(|_| tty::RawMode::enter());
+        wait_forwarding(pid, &signals, master)
+    };
     if !keep {
-        delete::destroy(created.dir, &created.record)?;
+        match ContainerDir::open(&global.root, &args.id) {
+            Ok(dir) => {
+                let record = dir.load()?;
+                delete::destroy(dir, &record)?;
+            }
+            // Deleted by someone else meanwhile: nothing left to do.
+            Err(StateError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(code)
 }
