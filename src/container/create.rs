@@ -77,7 +77,7 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
             process,
             plan: &plan,
             rootfs: &rootfs,
-            exec_fifo: &fifo,
+            exec_fifo: Some(&fifo),
             console_socket: console.as_ref().map(|c| c.as_raw_fd()).or(relay),
             keyring: (!args.no_new_keyring).then_some(args.id.as_str()),
             no_pivot: args.no_pivot,
@@ -137,7 +137,7 @@ fn make_exec_fifo(path: &Path) -> Result<OwnedFd, ContainerError> {
 }
 
 /// Decimal, no newline, written whole or not at all (engines read it at once).
-fn write_pid_file(path: &Path, pid: libc::pid_t) -> Result<(), ContainerError> {
+pub(super) fn write_pid_file(path: &Path, pid: libc::pid_t) -> Result<(), ContainerError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     std::fs::write(&tmp, pid.to_string()).map_err(io_err("writing pid file", &tmp))?;

@@ -30,7 +30,7 @@ pub fn run(global: &Global, args: &CreateArgs, detach: bool, keep: bool, no_subr
     let (ours, theirs) = UnixStream::pair().map_err(|source| ContainerError::Sys { what: "socketpair for the console".into(), source })?;
     let created = create(global, args, Console::Relay(&theirs))?;
     drop(theirs);
-    let relayed = tty_master(&ours, args);
+    let relayed = tty_master(&ours);
     let master = match relayed.and_then(|master| start::release(&created.dir, &created.record).map(|()| master)) {
         Ok(master) => master,
         Err(e) => {
@@ -59,11 +59,8 @@ pub fn run(global: &Global, args: &CreateArgs, detach: bool, keep: bool, no_subr
     Ok(code)
 }
 
-/// The pty master the init sent us, if it has a terminal we relay.
-fn tty_master(ours: &UnixStream, args: &CreateArgs) -> Result<Option<OwnedFd>, ContainerError> {
-    if args.console_socket.is_some() {
-        return Ok(None);
-    }
+/// The pty master the init sent us, if it has a terminal and no --console-socket took it.
+pub(super) fn tty_master(ours: &UnixStream) -> Result<Option<OwnedFd>, ContainerError> {
     // SAFETY: MSG_PEEK|MSG_DONTWAIT only looks: is there a message, or has the init closed its end?
     let waiting = unsafe { libc::recv(ours.as_raw_fd(), [0u8; 1].as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
     if waiting <= 0 {
@@ -72,7 +69,7 @@ fn tty_master(ours: &UnixStream, args: &CreateArgs) -> Result<Option<OwnedFd>, C
     tty::receive_fd(ours.as_raw_fd()).map(Some).map_err(|source| ContainerError::Sys { what: "receiving the container's pty".into(), source })
 }
 
-fn block_signals() -> libc::sigset_t {
+pub(super) fn block_signals() -> libc::sigset_t {
     // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -87,7 +84,7 @@ fn block_signals() -> libc::sigset_t {
 
 /// Reaps children until the init exits, passes signals on to it, and copies
 /// between our stdio and the container's pty when there is one.
-fn wait_forwarding(init: libc::pid_t, signals: &libc::sigset_t, master: Option<OwnedFd>) -> i32 {
+pub(super) fn wait_forwarding(init: libc::pid_t, signals: &libc::sigset_t, master: Option<OwnedFd>) -> i32 {
     // SAFETY: signals is an initialised set; signalfd returns a new fd.
     let sfd = unsafe { libc::signalfd(-1, signals, libc::SFD_CLOEXEC) };
     if sfd < 0 {
