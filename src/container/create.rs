@@ -45,15 +45,10 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         _ => None,
     };
     let rootfs = rootfs_path(&bundle, &spec)?;
+    let cgroups = Cgroups::plan(linux.cgroups_path.as_deref(), &args.id)?;
 
+    // From here on, everything made is taken down again on failure.
     let dir = ContainerDir::create(&global.root, &args.id)?;
-    let cgroups = match Cgroups::plan(linux.cgroups_path.as_deref(), &args.id) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = dir.remove();
-            return Err(e.into());
-        }
-    };
     let mut record = Record {
         oci_version: spec.oci_version.clone(),
         id: args.id.clone(),
@@ -64,7 +59,6 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         poststart: spec.hooks.as_ref().map(|h| h.poststart.clone()).unwrap_or_default(),
         poststop: spec.hooks.as_ref().map(|h| h.poststop.clone()).unwrap_or_default(),
         cgroup_paths: cgroups.paths.clone(),
-        own_pid_ns: plan.namespaces.creates(crate::spec::namespaces::NsKind::Pid),
         ..Default::default()
     };
     let made = (|| {
