@@ -323,16 +323,72 @@ fn failing_create_runtime_hook_fails_create_and_rolls_back() {
 }
 
 #[test]
-fn failing_poststart_hook_only_warns() {
+fn failing_start_hooks_fail_start_and_stop_the_container() {
     if skip_unless_root() {
         return;
     }
-    let mut env = Env::new("poststartfail", &["sh", "-c", "echo ran"]);
-    env.config["hooks"] = json!({ "poststart": [{ "path": "/bin/false" }] });
+    // runtime.md steps 7 and 9: an error, and the container stopped.
+    let mut env = Env::new("poststartfail", &["sleep", "1000"]);
+    env.config["hooks"] = json!({ "poststart": [{ "path": "/bin/sh", "args": ["sh", "-c", "exit 3"] }] });
+    let (ok, err) = env.create();
+    assert!(ok, "{err}");
+    let out = hull(&env.root, &["start", &env.id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("poststart hook /bin/sh failed: exit status 3"), "{}", stderr(&out));
+    assert_eq!(env.state()["status"], "stopped");
+    hull_ok(&env.root, &["delete", &env.id]);
+    env.assert_clean();
+
+    let mut env = Env::new("startcontainerfail", &["sleep", "1000"]);
+    env.config["hooks"] = json!({ "startContainer": [{ "path": "/bin/sh", "args": ["sh", "-c", "echo inside-fails >&2; exit 5"] }] });
+    let (ok, err) = env.create();
+    assert!(ok, "{err}");
+    let pid = env.pid();
+    let out = hull(&env.root, &["start", &env.id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("startContainer hook /bin/sh failed: exit status 5: inside-fails"), "{}", stderr(&out));
+    Env::wait_exit(pid);
+    assert_eq!(env.state()["status"], "stopped");
+    hull_ok(&env.root, &["delete", &env.id]);
+    env.assert_clean();
+}
+
+#[test]
+fn failing_create_hook_runs_poststop() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("hookpoststop", &["true"]);
+    let marker = env.dir.join("poststop-ran");
+    env.config["hooks"] = json!({
+        "createContainer": [{ "path": "/bin/false" }],
+        "poststop": [{ "path": "/bin/sh", "args": ["sh", "-c", format!("touch {}", marker.display())] }],
+    });
+    let (ok, err) = env.create();
+    assert!(!ok && err.contains("createContainer hook /bin/false failed"), "{err}");
+    assert!(marker.exists(), "runtime.md step 12: poststop runs after a failed create hook");
+    env.assert_clean();
+}
+
+#[test]
+fn ungrantable_capabilities_warn_and_the_rest_apply() {
+    if skip_unless_root() {
+        return;
+    }
+    // CAP_SYS_RESOURCE is outside this host's bounding set; CAP_NOPE is no capability.
+    let mut env = Env::new("capwarn", &["grep", "CapEff", "/proc/self/status"]);
+    let wanted = json!(["CAP_KILL", "CAP_SYS_RESOURCE", "CAP_NOPE"]);
+    env.config["process"]["capabilities"] = json!({ "bounding": wanted, "effective": wanted, "permitted": wanted });
     let (code, out, err) = env.run();
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "ran\n");
-    assert!(err.contains("poststart"), "a warning names the hook: {err}");
+    let own = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bounding = own.lines().find_map(|l| l.strip_prefix("CapBnd:")).map(|h| u64::from_str_radix(h.trim(), 16).unwrap()).unwrap();
+    let expected = (1u64 << 5) | (bounding & (1 << 24));
+    assert_eq!(out.trim(), format!("CapEff:\t{expected:016x}"));
+    assert!(err.contains("CAP_NOPE"), "a warning names it: {err}");
+    if bounding & (1 << 24) == 0 {
+        assert!(err.contains("CAP_SYS_RESOURCE cannot be granted"), "{err}");
+    }
 }
 
 #[test]

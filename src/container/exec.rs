@@ -12,7 +12,7 @@ use crate::spec::config::Process;
 use crate::spec::namespaces::{NamespacePlan, NsKind};
 use crate::spec::validate::{Plan, validate_process};
 use crate::spec::{self, Spec, SpecError};
-use crate::{sys, tty};
+use crate::{capabilities, sys, tty};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
@@ -32,6 +32,7 @@ pub fn exec(global: &Global, args: &ExecArgs) -> Result<i32, ContainerError> {
         return Err(ContainerError::Usage("exec --tty --detach needs --console-socket to hand the pty to".into()));
     }
     let plan = Plan { namespaces: namespaces_of(record.pid)? };
+    let caps = process.capabilities.as_ref().map(capabilities::plan_for_this_host).transpose()?;
     let spec = Spec { process: Some(process.clone()), ..Default::default() };
     let cgroups = Cgroups { paths: record.cgroup_paths.clone() };
     let console = args.console_socket.as_deref().map(tty::connect).transpose()?;
@@ -44,9 +45,10 @@ pub fn exec(global: &Global, args: &ExecArgs) -> Result<i32, ContainerError> {
     let launched = launch(&Launch {
         spec: &spec,
         process: &process,
+        caps: caps.as_ref(),
         plan: &plan,
         rootfs: Path::new("/"),
-        exec_fifo: None,
+        exec_barrier: None,
         console_socket: console.as_ref().map(|c| c.as_raw_fd()).or(relay),
         keyring: None,
         no_pivot: false,
