@@ -449,9 +449,10 @@ class Scenario:
     metrics: (key in a sample, row label, unit, scale) for each row it shows.
     measure(rt, ctx) returns one sample dict; floor(ctx) the same without a runtime.
     needs: a feature hull lacks; the rows then read n/a (not implemented).
+    target: the most hull/crun may be (issue 4's targets), shown as met or missed.
     """
 
-    def __init__(self, key, title, metrics, measure=None, rounds=None, floor=None, needs=None, counts=False):
+    def __init__(self, key, title, metrics, measure=None, rounds=None, floor=None, needs=None, counts=False, target=None):
         self.key = key
         self.title = title
         self.metrics = metrics
@@ -460,6 +461,7 @@ class Scenario:
         self.floor = floor
         self.needs = needs
         self.counts = counts
+        self.target = target  # the issue's bound on hull/crun, if any
 
 
 TIME_MS = [("wall", "wall", "ms", 1000), ("cpu", "CPU", "ms", 1000)]
@@ -470,24 +472,24 @@ def scenarios(ctx):
     true, sleep = ctx["true"], ctx["sleep"]
     return [
         Scenario("run", "1. run /bin/true (then its delete)", TIME_MS,
-                 lambda rt: op_run(rt, true), ROUNDS, floor=lambda: op_floor(ctx, true)),
+                 lambda rt: op_run(rt, true), ROUNDS, floor=lambda: op_floor(ctx, true), target=0.9),
         Scenario("lifecycle", "2. create, start, wait, delete", TIME_MS,
-                 lambda rt: op_lifecycle(rt, true), ROUNDS),
+                 lambda rt: op_lifecycle(rt, true), ROUNDS, target=0.9),
         Scenario("create_delete", "3. create, delete", TIME_MS,
-                 lambda rt: op_create_delete(rt, true), ROUNDS),
+                 lambda rt: op_create_delete(rt, true), ROUNDS, target=0.9),
         Scenario("exec", "4. exec /bin/true into a running container", TIME_MS, needs="exec"),
         Scenario("seq100", "5. 100 sequential runs", TIME_S,
-                 lambda rt: op_sequential(rt, true), BATCH_ROUNDS),
+                 lambda rt: op_sequential(rt, true), BATCH_ROUNDS, target=0.9),
         Scenario("conc10", "5. 10 concurrent runs", TIME_MS,
-                 lambda rt: op_concurrent(rt, true, 10), BATCH_ROUNDS, counts=True),
+                 lambda rt: op_concurrent(rt, true, 10), BATCH_ROUNDS, counts=True, target=0.9),
         Scenario("conc50", "5. 50 concurrent runs", TIME_MS,
-                 lambda rt: op_concurrent(rt, true, 50), BATCH_ROUNDS, counts=True),
+                 lambda rt: op_concurrent(rt, true, 50), BATCH_ROUNDS, counts=True, target=0.9),
         Scenario("rss_create", "6. peak RSS of create", [("value", "", "MiB", 1)],
-                 lambda rt: op_create_rss(rt, true), min(ROUNDS, 10)),
+                 lambda rt: op_create_rss(rt, true), min(ROUNDS, 10), target=1.0),
         Scenario("rss_run", "6. RSS of the waiting run", [("value", "", "MiB", 1)],
                  lambda rt: op_waiting_rss(rt, sleep), min(ROUNDS, 5)),
         Scenario("syscalls", "7. system calls per run", [("value", "", "calls", 1)],
-                 lambda rt: op_syscalls(rt, true), min(ROUNDS, 3), floor=lambda: op_floor_syscalls(ctx, true)),
+                 lambda rt: op_syscalls(rt, true), min(ROUNDS, 3), floor=lambda: op_floor_syscalls(ctx, true), target=1.0),
         Scenario("seccomp", "8. create with a ~350-rule seccomp profile vs none", TIME_MS, needs="seccomp"),
     ]
 
@@ -545,11 +547,12 @@ def ratio(a, b):
 
 
 def build_rows(results, ctx, binaries, failures):
-    """Rows of (label, {runtime: value}, unit); None values print as –."""
+    """Rows of (label, {runtime: value}, unit, target); None values print as –."""
     rows = []
+    sizes = {name: os.path.getsize(path) / (1024 * 1024) for name, path in binaries.items()}
     for sc in scenarios(ctx):
         if sc.needs:
-            rows.append((sc.title, None, None))
+            rows.append((sc.title, None, None, None))
             continue
         per = results.get(sc.key, {})
         for key, label, unit, scale in sc.metrics:
@@ -557,36 +560,41 @@ def build_rows(results, ctx, binaries, failures):
             for name, samples in per.items():
                 m = median_of(samples, key)
                 values[name] = None if m is None else m * scale
-            rows.append((f"{sc.title}{', ' + label if label else ''} ({unit})", values, unit))
+            rows.append((f"{sc.title}{', ' + label if label else ''} ({unit})", values, unit, sc.target))
         if sc.counts:
             counts = {}
             for name, samples in per.items():
                 counts[name] = (sum(s.get("failures", 0) for s in samples), sum(s.get("hangs", 0) for s in samples))
-            rows.append((f"{sc.title}: failed / hung, all rounds", counts, "count"))
-    sizes = {name: os.path.getsize(path) / (1024 * 1024) for name, path in binaries.items()}
-    rows.append(("7. binary size (MiB)", sizes, "MiB"))
+            rows.append((f"{sc.title}: failed / hung, all rounds", counts, "count", 0))
+        if sc.key == "syscalls":
+            rows.append(("7. binary size (MiB)", sizes, "MiB", None))
     other = {name: failures.get(name, {"failures": 0, "hangs": 0}) for name in [*binaries, "floor"]}
-    rows.append(("failed / hung single operations, all scenarios", {n: (c["failures"], c["hangs"]) for n, c in other.items()}, "count"))
+    rows.append(("failed / hung single operations, all scenarios", {n: (c["failures"], c["hangs"]) for n, c in other.items()}, "count", 0))
     return rows
 
 
 def markdown_table(rows, names):
-    head = "| scenario (median) | " + " | ".join(names) + " | floor | hull/crun | hull/runc |"
-    sep = "|---|" + "---:|" * (len(names) + 3)
+    head = "| scenario (median) | " + " | ".join(names) + " | floor | hull/crun | hull/runc | target |"
+    sep = "|---|" + "---:|" * (len(names) + 3) + "---|"
     lines = [head, sep]
-    for label, values, unit in rows:
+    for label, values, unit, target in rows:
         if values is None:
-            lines.append(f"| {label} | " + " | ".join([NA] + ["" for _ in names[1:]]) + " | | | |")
+            lines.append(f"| {label} | " + " | ".join([NA] + ["" for _ in names[1:]]) + " | | | | |")
             continue
         if unit == "count":
             cells = [f"{values[n][0]} / {values[n][1]}" if n in values else "–" for n in names]
             floor = f"{values['floor'][0]} / {values['floor'][1]}" if "floor" in values else ""
-            lines.append(f"| {label} | " + " | ".join(cells) + f" | {floor} | | |")
+            hull = values.get("hull", (0, 0))
+            verdict = "none: met" if sum(hull) == 0 else "none: **missed**"
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {floor} | | | {verdict} |")
             continue
         cells = [fmt(values.get(n), unit) for n in names]
         floor = fmt(values["floor"], unit) if "floor" in values else ""
-        hull = values.get("hull")
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {floor} | {ratio(hull, values.get('crun'))} | {ratio(hull, values.get('runc'))} |")
+        hull, crun = values.get("hull"), values.get("crun")
+        verdict = ""
+        if target is not None and hull is not None and crun:
+            verdict = f"≤ {target:g} × crun: " + ("met" if hull <= target * crun else "**missed**")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {floor} | {ratio(hull, crun)} | {ratio(hull, values.get('runc'))} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -651,8 +659,8 @@ def esc(s):
 
 def draw_svg(path, rows, names, m):
     """Small multiples: one panel per metric, a bar per runtime, each panel to its own scale."""
-    panels = [(label, values, unit) for label, values, unit in rows if values is not None and unit != "count"]
-    na = [label for label, values, _ in rows if values is None]
+    panels = [(label, values, unit) for label, values, unit, _ in rows if values is not None and unit != "count"]
+    na = [label for label, values, _, _ in rows if values is None]
     series = names + ["floor"]
     cols, pw, gap = 2, 440, 20
     bar_h, bar_gap, title_h = 14, 4, 22
@@ -677,6 +685,8 @@ def draw_svg(path, rows, names, m):
         y = top + (i // cols) * (ph + gap)
         out.append(f'<rect x="{x}" y="{y}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ddd"/>')
         out.append(f'<text x="{x + 8}" y="{y + 16}" font-weight="bold">{esc(label)}</text>')
+        if values.get("hull") is not None and values.get("crun"):
+            out.append(f'<text x="{x + pw - 8}" y="{y + 16}" text-anchor="end" fill="#555">hull/crun {values["hull"] / values["crun"]:.2f}</text>')
         present = [n for n in series if values.get(n) is not None]
         top_value = max([values[n] for n in present] + [1e-9])
         span = pw - label_w - value_w - 16
