@@ -2,9 +2,10 @@
 """The measuring driver of `make bench`: hull against runc and crun.
 
 hack/bench.sh makes the bundles and starts this script inside a private mount
-namespace where the unified cgroup hierarchy is unmounted (crun 1.8.1 refuses
-this machine's hybrid layout otherwise). Everything here runs in that
-namespace, for all three runtimes alike.
+namespace where the unified cgroup hierarchy is unmounted and an empty tmpfs
+of ours sits in its place (crun 1.8.1 refuses this machine's hybrid layout
+otherwise). Everything here runs in that namespace, for all three runtimes
+alike.
 
 How it measures:
   * every runtime is a child we spawn ourselves (posix_spawn, stdin from
@@ -26,8 +27,8 @@ and a function measuring one sample for one runtime. Scenarios hull cannot
 run yet (exec, seccomp) are marked `needs=` and print "n/a (not
 implemented)"; to add one, write its function and drop the mark.
 
-Environment: BENCH_ROUNDS (single-run rounds, default 25), BENCH_BATCH_ROUNDS
-(rounds of the 100-sequential and concurrent batches, default 3),
+Environment: BENCH_ROUNDS (single-run rounds, default 50), BENCH_BATCH_ROUNDS
+(rounds of the 100-sequential and concurrent batches, default 5),
 BENCH_TIMEOUT (seconds before a run counts as hung, default 30).
 """
 
@@ -62,8 +63,8 @@ def env_int(name, default):
         return default
 
 
-ROUNDS = env_int("BENCH_ROUNDS", 25)
-BATCH_ROUNDS = env_int("BENCH_BATCH_ROUNDS", 3)
+ROUNDS = env_int("BENCH_ROUNDS", 50)
+BATCH_ROUNDS = env_int("BENCH_BATCH_ROUNDS", 5)
 TIMEOUT = env_int("BENCH_TIMEOUT", 30)
 RUN_ID = str(os.getpid())  # set from --run-id: every container id and cgroup name carries it
 

@@ -37,14 +37,23 @@ if [ ! -x "$HULL" ]; then
     "$CARGO" build --release
 fi
 
+# Run first thing in the private mount namespace. Unmounting cgroup2 alone is
+# not enough: crun then still makes <id>/cgroup.procs under the directory the
+# mount hid, in the host's /sys/fs/cgroup tmpfs, and never removes them. An
+# empty tmpfs of our own there takes those writes and vanishes with the namespace.
+private_view='
+    set -e
+    if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+    if [ -d /sys/fs/cgroup/unified ]; then mount -t tmpfs -o size=1m,mode=755 bench-unified /sys/fs/cgroup/unified; fi
+'
+
 work=$(mktemp -d /tmp/hull-bench.XXXXXX)
 cleanup() {
     status=$?
     trap - EXIT INT TERM
     # A second net behind the driver's own cleanup (it may have been killed):
     # delete what is left, in the same mount view the runtimes had.
-    unshare -m --propagation private sh -c '
-        if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+    unshare -m --propagation private sh -c "$private_view"'
         exec python3 hack/bench.py --cleanup-only "$@"' bench \
         --work "$work" --hull "$HULL" --runc "$RUNC" --crun "$CRUN" --run-id "$$" || true
     rm -rf "$work"
@@ -61,7 +70,6 @@ hack/mkbundle.sh "$work/sleep" "$HULL" sleep 0.5
 write=(--readme README.md --svg docs/bench.svg)
 if [ -n "${BENCH_NO_WRITE:-}" ]; then write=(); fi
 
-unshare -m --propagation private sh -c '
-    if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+unshare -m --propagation private sh -c "$private_view"'
     exec python3 hack/bench.py "$@"' bench \
     --work "$work" --hull "$HULL" --runc "$RUNC" --crun "$CRUN" --run-id "$$" "${write[@]}"
