@@ -441,6 +441,80 @@ def op_floor_syscalls(ctx, bundle):
     return {"value": total, "per_call": per_call}
 
 
+def start_idle(rt, idle_bundle):
+    """Scenario 4's setup: a detached container that sleeps, to exec into."""
+    cid = rt.new_id()
+    pidfile = os.path.join(rt.errdir, "idle.pid")
+    try:
+        run_checked(rt.argv("run", "--detach", "--pid-file", pidfile, "--bundle", idle_bundle, cid), rt.err())
+        with open(pidfile) as f:
+            return cid, int(f.read().strip())
+    except (Failed, OSError, ValueError):
+        rt.force_delete(cid)
+        raise
+
+
+def stop_idle(rt, state):
+    cid, pid = state
+    rt.force_delete(cid)
+    try:
+        wait_foreign(pid, TIMEOUT)
+    except Failed:
+        pass
+    reap_strays()
+
+
+def op_exec(rt, state):
+    """Scenario 4: exec /bin/true into the running container, in the foreground."""
+    cid, _ = state
+    with Timer() as t:
+        run_checked(rt.argv("exec", cid, "/bin/true"), rt.err())
+    reap_strays()
+    return t.sample()
+
+
+def op_seccomp(rt, bundle, seccomp_bundle):
+    """Scenario 8: create+delete with the profile, and the same without it just before."""
+    without = op_create_delete(rt, bundle)
+    with_profile = op_create_delete(rt, seccomp_bundle)
+    return {**with_profile, "extra_cpu": with_profile["cpu"] - without["cpu"], "extra_wall": with_profile["wall"] - without["wall"]}
+
+
+# Left out of the profile as Docker's default leaves them out (or allows them only with
+# capabilities the bundle does not grant); everything else in the kernel's table is allowed.
+SECCOMP_DENIED = {
+    "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
+    "finit_module", "get_kernel_syms", "get_mempolicy", "init_module", "ioperm", "iopl", "kcmp",
+    "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mbind", "mount", "move_pages",
+    "name_to_handle_at", "nfsservctl", "open_by_handle_at", "perf_event_open", "personality",
+    "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace", "query_module", "quotactl",
+    "reboot", "request_key", "set_mempolicy", "setns", "settimeofday", "swapon", "swapoff", "sysfs",
+    "_sysctl", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vserver", "afs_syscall",
+    "tuxcall", "security", "putpmsg", "getpmsg",
+}
+
+
+def seccomp_profile():
+    """A profile the shape and size of Docker's default: one rule per allowed syscall of
+    this kernel's table, plus Docker's argument-filtered personality rules."""
+    names = []
+    for header in ("/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"):
+        try:
+            with open(header) as f:
+                names = [m.group(1) for m in re.finditer(r"#define __NR_(\w+)\s+\d+", f.read())]
+            break
+        except OSError:
+            continue
+    if not names:
+        raise Failed("no asm/unistd_64.h to take syscall names from (apt-get install linux-libc-dev)")
+    rules = [{"names": [n], "action": "SCMP_ACT_ALLOW"} for n in names if n not in SECCOMP_DENIED]
+    for persona in (0, 8, 131072, 131080, 4294967295):
+        rules.append({"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                      "args": [{"index": 0, "value": persona, "op": "SCMP_CMP_EQ"}]})
+    return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": rules}
+
+
 # ── scenarios ────────────────────────────────────────────────────────────
 
 
@@ -448,12 +522,15 @@ class Scenario:
     """One row group of the table.
 
     metrics: (key in a sample, row label, unit, scale) for each row it shows.
-    measure(rt, ctx) returns one sample dict; floor(ctx) the same without a runtime.
-    needs: a feature hull lacks; the rows then read n/a (not implemented).
+    measure(rt) (or measure(rt, state) with setup) returns one sample dict; floor() the
+    same without a runtime.
+    needs: a feature (see probe_features); a runtime without it reads n/a (not implemented).
+    setup(rt) runs once per runtime before the rounds, teardown(rt, state) after them.
     target: the most hull/crun may be (issue 4's targets), shown as met or missed.
     """
 
-    def __init__(self, key, title, metrics, measure=None, rounds=None, floor=None, needs=None, counts=False, target=None):
+    def __init__(self, key, title, metrics, measure=None, rounds=None, floor=None, needs=None, counts=False, target=None,
+                 setup=None, teardown=None):
         self.key = key
         self.title = title
         self.metrics = metrics
@@ -463,6 +540,8 @@ class Scenario:
         self.needs = needs
         self.counts = counts
         self.target = target  # the issue's bound on hull/crun, if any
+        self.setup = setup  # per runtime, before the rounds; its result is passed to measure
+        self.teardown = teardown
 
 
 TIME_MS = [("wall", "wall", "ms", 1000), ("cpu", "CPU", "ms", 1000)]
@@ -478,7 +557,9 @@ def scenarios(ctx):
                  lambda rt: op_lifecycle(rt, true), ROUNDS, target=0.9),
         Scenario("create_delete", "3. create, delete", TIME_MS,
                  lambda rt: op_create_delete(rt, true), ROUNDS, target=0.9),
-        Scenario("exec", "4. exec /bin/true into a running container", TIME_MS, needs="exec"),
+        Scenario("exec", "4. exec /bin/true into a running container", TIME_MS,
+                 lambda rt, state: op_exec(rt, state), ROUNDS, needs="exec", target=0.9,
+                 setup=lambda rt: start_idle(rt, ctx["idle"]), teardown=stop_idle),
         Scenario("seq100", "5. 100 sequential runs", TIME_S,
                  lambda rt: op_sequential(rt, true), BATCH_ROUNDS, target=0.9),
         Scenario("conc10", "5. 10 concurrent runs", TIME_MS,
@@ -491,25 +572,63 @@ def scenarios(ctx):
                  lambda rt: op_waiting_rss(rt, sleep), min(ROUNDS, 5)),
         Scenario("syscalls", "7. system calls per run", [("value", "", "calls", 1)],
                  lambda rt: op_syscalls(rt, true), min(ROUNDS, 3), floor=lambda: op_floor_syscalls(ctx, true), target=1.0),
-        Scenario("seccomp", "8. create with a ~350-rule seccomp profile vs none", TIME_MS, needs="seccomp"),
+        Scenario("seccomp", f"8. create, delete with a {ctx['seccomp_rules']}-rule seccomp profile",
+                 [("wall", "wall", "ms", 1000), ("cpu", "CPU", "ms", 1000), ("extra_cpu", "CPU over no profile", "ms", 1000)],
+                 lambda rt: op_seccomp(rt, true, ctx["seccomp"]), ROUNDS, needs="seccomp"),
     ]
 
 
 def measure_all(runtimes, ctx, results, failures):
     for sc in scenarios(ctx):
-        if sc.needs:
-            log(f"{sc.title}: {NA}")
-            continue
+        able = [rt for rt in runtimes if not (sc.needs and sc.needs in ctx["lacks"].get(rt.name, ()))]
+        for rt in runtimes:
+            if rt not in able:
+                log(f"{sc.title}: {rt.name}: {NA}")
         samples = results.setdefault(sc.key, {})
-        names = [rt.name for rt in runtimes] + (["floor"] if sc.floor else [])
+        names = [rt.name for rt in able] + (["floor"] if sc.floor else [])
         for name in names:
             samples.setdefault(name, [])
-        for i in range(sc.rounds):
-            log(f"{sc.title}: round {i + 1}/{sc.rounds}")
-            for rt in runtimes:  # A B C, A B C, ...
-                take(samples[rt.name], lambda: sc.measure(rt), rt.name, sc, failures)
-            if sc.floor:
-                take(samples["floor"], sc.floor, "floor", sc, failures)
+        states = {}
+        try:
+            if sc.setup:
+                for rt in able:
+                    try:
+                        states[rt.name] = sc.setup(rt)
+                    except Failed as e:
+                        failures.setdefault(rt.name, {"failures": 0, "hangs": 0})["failures"] += 1
+                        log(f"{rt.name}: {sc.title}: setup: {e}")
+                able = [rt for rt in able if rt.name in states]
+            for i in range(sc.rounds):
+                log(f"{sc.title}: round {i + 1}/{sc.rounds}")
+                for rt in able:  # A B C, A B C, ...
+                    if sc.setup:
+                        take(samples[rt.name], lambda: sc.measure(rt, states[rt.name]), rt.name, sc, failures)
+                    else:
+                        take(samples[rt.name], lambda: sc.measure(rt), rt.name, sc, failures)
+                if sc.floor:
+                    take(samples["floor"], sc.floor, "floor", sc, failures)
+        finally:
+            for rt in able:
+                if rt.name in states and sc.teardown:
+                    sc.teardown(rt, states[rt.name])
+
+
+def probe_features(binaries):
+    """What each runtime lacks of what some scenarios need. runc and crun have it all;
+    hull is asked, so a scenario lights up by itself once hull grows the feature."""
+    lacks = {}
+    hull = binaries["hull"]
+    probe = subprocess.run([hull, "exec"], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=10)
+    if "no such command" in probe.stderr or "unknown command" in probe.stderr:
+        lacks.setdefault("hull", set()).add("exec")
+    try:
+        features = json.loads(subprocess.run([hull, "features"], capture_output=True, text=True,
+                                             stdin=subprocess.DEVNULL, timeout=10).stdout)
+        if not features.get("linux", {}).get("seccomp", {}).get("enabled"):
+            lacks.setdefault("hull", set()).add("seccomp")
+    except (ValueError, subprocess.SubprocessError, OSError):
+        lacks.setdefault("hull", set()).add("seccomp")
+    return lacks
 
 
 def take(into, fn, name, sc, failures):
@@ -529,9 +648,15 @@ def median_of(samples, key):
     return statistics.median(values) if values else None
 
 
+def num(value):
+    return isinstance(value, (int, float))
+
+
 def fmt(value, unit):
     if value is None:
         return "–"
+    if isinstance(value, str):
+        return value
     if unit == "calls":
         return f"{value:.0f}"
     if unit == "s":
@@ -542,7 +667,7 @@ def fmt(value, unit):
 
 
 def ratio(a, b):
-    if a is None or b is None or b == 0:
+    if not num(a) or not num(b) or b == 0:
         return "–"
     return f"{a / b:.2f}"
 
@@ -552,15 +677,15 @@ def build_rows(results, ctx, binaries, failures):
     rows = []
     sizes = {name: os.path.getsize(path) / (1024 * 1024) for name, path in binaries.items()}
     for sc in scenarios(ctx):
-        if sc.needs:
-            rows.append((sc.title, None, None, None))
-            continue
         per = results.get(sc.key, {})
         for key, label, unit, scale in sc.metrics:
             values = {}
             for name, samples in per.items():
                 m = median_of(samples, key)
                 values[name] = None if m is None else m * scale
+            for name, lacking in ctx["lacks"].items():
+                if sc.needs in lacking:
+                    values[name] = NA
             rows.append((f"{sc.title}{', ' + label if label else ''} ({unit})", values, unit, sc.target))
         if sc.counts:
             counts = {}
@@ -593,7 +718,7 @@ def markdown_table(rows, names):
         floor = fmt(values["floor"], unit) if "floor" in values else ""
         hull, crun = values.get("hull"), values.get("crun")
         verdict = ""
-        if target is not None and hull is not None and crun:
+        if target is not None and num(hull) and num(crun) and crun:
             verdict = f"≤ {target:g} × crun: " + ("met" if hull <= target * crun else "**missed**")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {floor} | {ratio(hull, crun)} | {ratio(hull, values.get('runc'))} | {verdict} |")
     return "\n".join(lines)
@@ -617,6 +742,10 @@ def machine():
 
 
 def version(binary):
+    if binary.endswith("/hull"):
+        rev = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True).stdout.strip()
+        return f"hull {rev or '?'}"
     try:
         out = subprocess.run([binary, "--version"], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=10).stdout
         return out.splitlines()[0].strip() if out else "?"
@@ -627,13 +756,16 @@ def version(binary):
 def readme_block(table, m, versions, load_end, elapsed):
     return "\n".join([
         f"Last run: {m['date']} on {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}; "
-        f"load average {m['load']} at the start, {load_end} at the end; {elapsed:.0f} s in all.",
-        f"Versions: {versions['hull']}, {versions['runc']}, {versions['crun']}. "
-        f"Medians of {ROUNDS} rounds for single operations, {BATCH_ROUNDS} for batches, runtimes interleaved.",
+        f"load average {m['load']} at the start, {load_end} at the end; {elapsed:.0f} s in all. "
+        f"{versions['hull']}, {versions['runc']}, {versions['crun']}.",
+        "",
+        f"Medians of {ROUNDS} rounds for single operations and {BATCH_ROUNDS} for batches, runtimes interleaved. "
         "Wall and CPU time (user+sys of the runtime and every process it starts, the container's init included) "
-        "in milliseconds unless marked; ratios below 1 mean hull is ahead. "
-        "The floor is `unshare` into the same namespaces plus `chroot` and /bin/true, with no runtime.",
-        "On a shared VM absolute times are noise: compare the ratios within one run.",
+        "are in milliseconds unless marked; a ratio below 1 means hull is ahead. "
+        "The floor is `unshare` into the same namespaces plus `chroot` and /bin/true, with no runtime. "
+        "The bundles are busybox with hull's default config.json, ociVersion 1.0.2 (crun 1.8.1 refuses newer).",
+        "",
+        "Other builds share this 2-CPU VM, so absolute times are noisy: compare the ratios within one run.",
         "",
         table,
         "",
@@ -686,13 +818,17 @@ def draw_svg(path, rows, names, m):
         y = top + (i // cols) * (ph + gap)
         out.append(f'<rect x="{x}" y="{y}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ddd"/>')
         out.append(f'<text x="{x + 8}" y="{y + 16}" font-weight="bold">{esc(label)}</text>')
-        if values.get("hull") is not None and values.get("crun"):
+        if num(values.get("hull")) and num(values.get("crun")) and values["crun"]:
             out.append(f'<text x="{x + pw - 8}" y="{y + 16}" text-anchor="end" fill="#555">hull/crun {values["hull"] / values["crun"]:.2f}</text>')
         present = [n for n in series if values.get(n) is not None]
-        top_value = max([values[n] for n in present] + [1e-9])
+        top_value = max([values[n] for n in present if num(values[n])] + [1e-9])
         span = pw - label_w - value_w - 16
         for j, name in enumerate(present):
             by = y + title_h + j * (bar_h + bar_gap)
+            if not num(values[name]):
+                out.append(f'<text x="{x + 8}" y="{by + 11}" fill="#333">{name}</text>')
+                out.append(f'<text x="{x + 8 + label_w}" y="{by + 11}" fill="#777">{esc(values[name])}</text>')
+                continue
             w = max(1.0, span * values[name] / top_value)
             out.append(f'<text x="{x + 8}" y="{by + 11}" fill="#333">{name}</text>')
             out.append(f'<rect x="{x + 8 + label_w}" y="{by}" width="{w:.1f}" height="{bar_h}" fill="{COLOURS[name]}"/>')
@@ -754,6 +890,27 @@ def list_cgroup_hierarchies():
     return found
 
 
+def edit_config(bundle, change):
+    path = os.path.join(bundle, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    change(config)
+    with open(path, "w") as f:
+        json.dump(config, f, indent=2)
+
+
+def derive_bundle(base, path, change):
+    """A bundle sharing `base`'s rootfs (by absolute root.path), with its config changed."""
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(base, "config.json")) as f:
+        config = json.load(f)
+    config["root"]["path"] = os.path.join(base, "rootfs")
+    change(config)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    return path
+
+
 def main():
     global RUN_ID
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -781,12 +938,14 @@ def main():
     ctx = {"work": args.work, "true": os.path.join(args.work, "true"), "sleep": os.path.join(args.work, "sleep")}
     for bundle in (ctx["true"], ctx["sleep"]):
         # crun 1.8.1 accepts only ociVersion 1.0.x; the same config serves all three.
-        path = os.path.join(bundle, "config.json")
-        with open(path) as f:
-            config = json.load(f)
-        config["ociVersion"] = "1.0.2"
-        with open(path, "w") as f:
-            json.dump(config, f, indent=2)
+        edit_config(bundle, lambda c: c.update(ociVersion="1.0.2"))
+    profile = seccomp_profile()
+    ctx["seccomp_rules"] = len(profile["syscalls"])
+    ctx["idle"] = derive_bundle(ctx["true"], os.path.join(args.work, "idle"),
+                                lambda c: c["process"].update(args=["sleep", "3600"]))
+    ctx["seccomp"] = derive_bundle(ctx["true"], os.path.join(args.work, "seccomp"),
+                                   lambda c: c["linux"].update(seccomp=profile))
+    ctx["lacks"] = probe_features(binaries)
 
     m = machine()
     versions = {n: version(b) for n, b in binaries.items()}

@@ -44,7 +44,7 @@ fi
 private_view='
     set -e
     if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
-    if [ -d /sys/fs/cgroup/unified ]; then mount -t tmpfs -o size=1m,mode=755 bench-unified /sys/fs/cgroup/unified; fi
+    if [ -d /sys/fs/cgroup/unified ]; then mount -t tmpfs -o size=64m,mode=755 bench-unified /sys/fs/cgroup/unified; fi
 '
 
 work=$(mktemp -d /tmp/hull-bench.XXXXXX)
