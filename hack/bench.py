@@ -19,6 +19,10 @@ How it measures:
     counted too;
   * runtimes alternate A B C A B C ..., one round at a time, and the table
     shows medians;
+  * the runtimes' --root state dirs are on a tmpfs (bench.sh uses /dev/shm),
+    as /run is on a systemd host: on ext4 every runtime also pays inode
+    allocation and journal waits for its state files, which other builds on
+    the machine turn into noise;
   * peak RSS of create comes from GNU time (its child is forked from a small
     process, so the number is the runtime's, not this Python's).
 
@@ -195,10 +199,10 @@ class Timer:
 
 
 class Runtime:
-    def __init__(self, name, binary, work):
+    def __init__(self, name, binary, work, state):
         self.name = name
         self.binary = binary
-        self.root = os.path.join(work, f"state-{name}")
+        self.root = os.path.join(state, f"state-{name}")
         self.errdir = os.path.join(work, f"err-{name}")
         os.makedirs(self.root, exist_ok=True)
         os.makedirs(self.errdir, exist_ok=True)
@@ -915,6 +919,7 @@ def main():
     global RUN_ID
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--work", required=True, help="temp dir with the bundles true/ and sleep/")
+    p.add_argument("--state", help="where the runtimes' --root dirs go (default: --work)")
     p.add_argument("--hull", required=True)
     p.add_argument("--runc", required=True)
     p.add_argument("--crun", required=True)
@@ -927,7 +932,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     binaries = {"hull": os.path.abspath(args.hull), "runc": args.runc, "crun": args.crun}
-    runtimes = [Runtime(n, binaries[n], args.work) for n in RUNTIME_NAMES]
+    runtimes = [Runtime(n, binaries[n], args.work, args.state or args.work) for n in RUNTIME_NAMES]
     if args.cleanup_only:
         cleanup(runtimes)
         return 0

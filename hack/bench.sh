@@ -6,6 +6,7 @@
 #   hack/bench.sh                  # full run (a few minutes)
 #   BENCH_ROUNDS=3 BENCH_BATCH_ROUNDS=1 hack/bench.sh   # quick check
 #   BENCH_NO_WRITE=1 hack/bench.sh # print the table, leave README and svg alone
+#   BENCH_STATE_DIR=/run hack/bench.sh  # the runtimes' --root dirs elsewhere (default /dev/shm)
 #
 # Every runtime runs inside one private mount namespace with the unified
 # cgroup hierarchy unmounted: Debian's crun 1.8.1 refuses the hybrid layout
@@ -48,6 +49,10 @@ private_view='
 '
 
 work=$(mktemp -d /tmp/hull-bench.XXXXXX)
+# The runtimes' state on a tmpfs, as /run is on a systemd host (see bench.py).
+state_parent=${BENCH_STATE_DIR:-/dev/shm}
+if [ "$(stat -f -c %T "$state_parent" 2>/dev/null)" != tmpfs ]; then state_parent=$work; fi
+state=$(mktemp -d "$state_parent/hull-bench-state.XXXXXX")
 cleanup() {
     status=$?
     trap - EXIT INT TERM
@@ -55,8 +60,8 @@ cleanup() {
     # delete what is left, in the same mount view the runtimes had.
     unshare -m --propagation private sh -c "$private_view"'
         exec python3 hack/bench.py --cleanup-only "$@"' bench \
-        --work "$work" --hull "$HULL" --runc "$RUNC" --crun "$CRUN" --run-id "$$" || true
-    rm -rf "$work"
+        --work "$work" --state "$state" --hull "$HULL" --runc "$RUNC" --crun "$CRUN" --run-id "$$" || true
+    rm -rf "$state" "$work"
     exit "$status"
 }
 trap cleanup EXIT
@@ -72,4 +77,4 @@ if [ -n "${BENCH_NO_WRITE:-}" ]; then write=(); fi
 
 unshare -m --propagation private sh -c "$private_view"'
     exec python3 hack/bench.py "$@"' bench \
-    --work "$work" --hull "$HULL" --runc "$RUNC" --crun "$CRUN" --run-id "$$" "${write[@]}"
+    --work "$work" --state "$state" --hull "$HULL" --runc "$RUNC" --crun "$CRUN" --run-id "$$" "${write[@]}"
