@@ -555,7 +555,7 @@ TIME_S = [("wall", "wall", "s", 1), ("cpu", "CPU", "s", 1)]
 def scenarios(ctx):
     true, sleep = ctx["true"], ctx["sleep"]
     return [
-        Scenario("run", "1. run /bin/true (then its delete)", TIME_MS,
+        Scenario("run", "1. run /bin/true (run deletes it)", TIME_MS,
                  lambda rt: op_run(rt, true), ROUNDS, floor=lambda: op_floor(ctx, true), target=0.9),
         Scenario("lifecycle", "2. create, start, wait, delete", TIME_MS,
                  lambda rt: op_lifecycle(rt, true), ROUNDS, target=0.9),
