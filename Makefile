@@ -36,7 +36,7 @@ demo: deps-demo release
 
 # Unit tests need no root; integration tests and the conformance suite run real containers.
 test: deps-test release
-	$(CARGO) test --release -- --test-threads=2
+	timeout 900 $(CARGO) test --release -- --test-threads=2
 	$(MAKE) conformance
 
 unit:

@@ -10,6 +10,8 @@ pub enum CapError {
     Name(String),
     #[error("capset(effective {effective:#x}, permitted {permitted:#x}, inheritable {inheritable:#x}): {source}")]
     Capset { effective: u64, permitted: u64, inheritable: u64, source: std::io::Error },
+    #[error("dropping {cap} from the bounding set: {source}")]
+    Bounding { cap: String, source: std::io::Error },
     #[error("setting the {set} capability set: {source}")]
     Set { set: &'static str, source: caps::errors::CapsError },
 }
@@ -38,10 +40,14 @@ impl CapSets {
     }
 
     /// Drops what is not in the bounding set; must run while we still hold CAP_SETPCAP.
+    /// Dropping a capability that is already gone succeeds, so we do not ask first.
     pub fn apply_bounding(&self) -> Result<(), CapError> {
-        for cap in caps::all() {
-            if !self.bounding.contains(&cap) && caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false) {
-                caps::drop(None, CapSet::Bounding, cap).map_err(|source| CapError::Set { set: "bounding", source })?;
+        for cap in caps::all().into_iter().filter(|c| !self.bounding.contains(c)) {
+            match crate::sys::prctl(libc::PR_CAPBSET_DROP, cap.index().into()) {
+                Ok(()) => {}
+                // A capability newer than this kernel: it has nothing to drop.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+                Err(source) => return Err(CapError::Bounding { cap: cap.to_string(), source }),
             }
         }
         Ok(())

@@ -465,3 +465,61 @@ fn session_keyring_is_the_containers_own_unless_no_new_keyring() {
     assert!(!keys.contains(&env.id), "--no-new-keyring made a keyring:\n{keys}");
     hull_ok(&env.root, &["delete", &env.id]);
 }
+
+#[test]
+fn foreground_run_leaves_the_container_reachable() {
+    if skip_unless_root() {
+        return;
+    }
+    let env = Env::new("fgstate", &["sh", "-c", "echo up; exec sleep 1000"]);
+    env.write_config();
+    let mut child = std::process::Command::new(HULL)
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--bundle", env.bundle.to_str().unwrap(), &env.id])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line, "up\n");
+    assert_eq!(env.state()["status"], "running", "state must not wait for run to end");
+    // An init without a handler ignores TERM; KILL from outside always lands.
+    hull_ok(&env.root, &["kill", &env.id, "KILL"]);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGKILL));
+    env.assert_clean();
+}
+
+#[test]
+fn personality_scheduler_io_priority_and_affinity() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("sched", &["sh", "-c", "uname -m; grep -E '^policy' /proc/self/sched; ionice -p $$; grep Cpus_allowed_list /proc/self/status"]);
+    env.config["linux"]["personality"] = json!({ "domain": "LINUX32" });
+    env.config["process"]["scheduler"] = json!({ "policy": "SCHED_BATCH", "nice": 5 });
+    env.config["process"]["ioPriority"] = json!({ "class": "IOPRIO_CLASS_BE", "priority": 6 });
+    env.config["process"]["execCPUAffinity"] = json!({ "initial": "0", "final": "1" });
+    let out = env.run_ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "i686", "LINUX32 personality");
+    assert_eq!(lines[1].split_whitespace().last(), Some("3"), "SCHED_BATCH is policy 3: {}", lines[1]);
+    assert_eq!(lines[2], "best-effort: prio 6");
+    assert_eq!(lines[3], "Cpus_allowed_list:\t1", "the final affinity applies to the process");
+}
+
+#[test]
+fn detached_terminal_without_console_socket_is_refused() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("ttydetach", &["true"]);
+    env.config["process"]["terminal"] = json!(true);
+    let bundle = env.bundle.to_string_lossy().into_owned();
+    let (ok, err) = env.detached(&["run", "-d", "--bundle", &bundle, &env.id]);
+    assert!(!ok);
+    assert!(err.contains("--console-socket"), "{err}");
+    env.assert_clean();
+}

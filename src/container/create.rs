@@ -45,15 +45,10 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         _ => None,
     };
     let rootfs = rootfs_path(&bundle, &spec)?;
+    let cgroups = Cgroups::plan(linux.cgroups_path.as_deref(), &args.id)?;
 
+    // From here on, everything made is taken down again on failure.
     let dir = ContainerDir::create(&global.root, &args.id)?;
-    let cgroups = match Cgroups::plan(linux.cgroups_path.as_deref(), &args.id) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = dir.remove();
-            return Err(e.into());
-        }
-    };
     let mut record = Record {
         oci_version: spec.oci_version.clone(),
         id: args.id.clone(),
@@ -64,7 +59,6 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         poststart: spec.hooks.as_ref().map(|h| h.poststart.clone()).unwrap_or_default(),
         poststop: spec.hooks.as_ref().map(|h| h.poststop.clone()).unwrap_or_default(),
         cgroup_paths: cgroups.paths.clone(),
-        own_pid_ns: plan.namespaces.creates(crate::spec::namespaces::NsKind::Pid),
         ..Default::default()
     };
     let made = (|| {
@@ -77,7 +71,7 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
             process,
             plan: &plan,
             rootfs: &rootfs,
-            exec_fifo: &fifo,
+            exec_fifo: Some(&fifo),
             console_socket: console.as_ref().map(|c| c.as_raw_fd()).or(relay),
             keyring: (!args.no_new_keyring).then_some(args.id.as_str()),
             no_pivot: args.no_pivot,
@@ -137,7 +131,7 @@ fn make_exec_fifo(path: &Path) -> Result<OwnedFd, ContainerError> {
 }
 
 /// Decimal, no newline, written whole or not at all (engines read it at once).
-fn write_pid_file(path: &Path, pid: libc::pid_t) -> Result<(), ContainerError> {
+pub(super) fn write_pid_file(path: &Path, pid: libc::pid_t) -> Result<(), ContainerError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     std::fs::write(&tmp, pid.to_string()).map_err(io_err("writing pid file", &tmp))?;

@@ -75,9 +75,6 @@ pub struct Record {
     /// Every cgroup directory hull made or joined for this container.
     #[serde(default)]
     pub cgroup_paths: Vec<PathBuf>,
-    /// Whether the init has its own pid namespace (then killing it kills all).
-    #[serde(default)]
-    pub own_pid_ns: bool,
 }
 
 pub fn validate_id(id: &str) -> Result<(), StateError> {

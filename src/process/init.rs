@@ -56,7 +56,8 @@ pub struct InitContext<'a> {
     pub rootfs: &'a Path,
     pub sync: &'a SyncSocket,
     /// exec.fifo, opened read-write: reading blocks until `hull start` writes.
-    pub exec_fifo: RawFd,
+    /// None for `hull exec`, whose process joins a container that exists already.
+    pub exec_fifo: Option<RawFd>,
     pub console_socket: Option<RawFd>,
     /// The session keyring to join (runc's default), or None with --no-new-keyring.
     pub keyring: Option<&'a str>,
@@ -88,6 +89,9 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     prepare_process(ctx)?;
     enter_namespaces(ctx)?;
     let state = wait_proceed(ctx)?;
+    let Some(exec_fifo) = ctx.exec_fifo else {
+        return exec_into_container(ctx);
+    };
     join_session_keyring(ctx.keyring)?;
     let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot };
     rootfs::prepare(&rootfs_plan)?;
@@ -99,7 +103,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     set_hostname(ctx.spec)?;
     apply_sysctl(ctx.spec)?;
     if let Some(socket) = ctx.console_socket.filter(|_| ctx.process.terminal) {
-        tty::setup(socket, ctx.process.console_size)?;
+        tty::setup(socket, ctx.process.console_size, tty::Console::Bind)?;
     }
     rootfs::finish(ctx.spec)?;
     apply_process_attributes(ctx)?;
@@ -107,10 +111,26 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     let exec = find_executable(ctx)?;
     finish_fds(ctx)?;
     ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
-    wait_for_start(ctx)?;
+    wait_for_start(exec_fifo)?;
     if let Some(hooks) = &ctx.spec.hooks {
         hooks::run_all("startContainer", &hooks.start_container, &state)?;
     }
+    set_final_affinity(ctx)?;
+    Err(exec.exec())
+}
+
+/// `hull exec`: namespaces, cgroups and the filesystem are the container's
+/// already; what is left is the process's own attributes.
+fn exec_into_container(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
+    if let Some(socket) = ctx.console_socket.filter(|_| ctx.process.terminal) {
+        tty::setup(socket, ctx.process.console_size, tty::Console::Keep)?;
+    }
+    apply_process_attributes(ctx)?;
+    switch_user(ctx)?;
+    let exec = find_executable(ctx)?;
+    finish_fds(ctx)?;
+    // The parent then waits for the socket to close at execve, or for an error.
+    ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
     set_final_affinity(ctx)?;
     Err(exec.exec())
 }
@@ -445,11 +465,11 @@ fn finish_fds(ctx: &InitContext) -> Result<(), InitError> {
 }
 
 /// Blocks until `hull start` writes to exec.fifo.
-fn wait_for_start(ctx: &InitContext) -> Result<(), InitError> {
+fn wait_for_start(exec_fifo: RawFd) -> Result<(), InitError> {
     let mut byte = [0u8; 1];
     loop {
         // SAFETY: byte is a valid one-byte buffer.
-        let n = unsafe { libc::read(ctx.exec_fifo, byte.as_mut_ptr().cast(), 1) };
+        let n = unsafe { libc::read(exec_fifo, byte.as_mut_ptr().cast(), 1) };
         match n {
             1 => return Ok(()),
             -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,

@@ -40,7 +40,8 @@ pub struct Launch<'a> {
     pub process: &'a Process,
     pub plan: &'a Plan,
     pub rootfs: &'a Path,
-    pub exec_fifo: &'a OwnedFd,
+    /// The barrier for a new container; None for `hull exec`.
+    pub exec_fifo: Option<&'a OwnedFd>,
     pub console_socket: Option<RawFd>,
     pub keyring: Option<&'a str>,
     pub no_pivot: bool,
@@ -136,7 +137,7 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
                 plan: l.plan,
                 rootfs: l.rootfs,
                 sync: &child_end,
-                exec_fifo: l.exec_fifo.as_raw_fd(),
+                exec_fifo: l.exec_fifo.map(AsRawFd::as_raw_fd),
                 console_socket: l.console_socket,
                 keyring: l.keyring,
                 no_pivot: l.no_pivot,
@@ -199,7 +200,16 @@ fn follow(l: &Launch, sync: &SyncSocket, started: &mut Started) -> Result<Launch
                 sync.send(&Message::HooksDone).map_err(|e| LaunchError::Sync(e.to_string()))?;
             }
             Some(Message::Ready) => {
-                return launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()));
+                let launched = launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()))?;
+                if l.exec_fifo.is_none() {
+                    // An exec'd process runs at once: the socket closes at execve, or an error comes.
+                    match sync.recv().map_err(|e| LaunchError::Sync(e.to_string()))? {
+                        None => {}
+                        Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
+                        Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),
+                    }
+                }
+                return Ok(launched);
             }
             Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
             Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),

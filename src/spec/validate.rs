@@ -57,7 +57,7 @@ pub fn validate(spec: &Spec) -> Result<Plan, SpecError> {
     Ok(Plan { namespaces })
 }
 
-fn validate_process(process: &Process) -> Result<(), SpecError> {
+pub fn validate_process(process: &Process) -> Result<(), SpecError> {
     if process.args.is_empty() || process.args[0].is_empty() {
         return Err(SpecError::invalid("process.args", "empty: nothing to run"));
     }
