@@ -6,7 +6,7 @@ DEMO_BUNDLE := target/demo-bundle
 APT_PACKAGES_TEST := busybox-static runc crun strace
 APT_PACKAGES_DEMO := busybox-static
 
-.PHONY: all build release demo test unit integration conformance bench deps-demo deps-test clean
+.PHONY: all build release demo test unit integration conformance bench clients deps-demo deps-test deps-clients clean
 
 all: release
 
@@ -34,16 +34,17 @@ deps-test:
 demo: deps-demo release
 	hack/demo.sh $(HULL) $(DEMO_BUNDLE)
 
-# Unit tests need no root; integration tests and the conformance suite run real containers.
+# Unit tests need no root; integration tests (a debug build: quick to compile)
+# and the conformance suite (the release binary that ships) run real containers.
 test: deps-test release
-	$(CARGO) test --release -- --test-threads=2
+	timeout 900 $(CARGO) test -- --test-threads=2
 	$(MAKE) conformance
 
 unit:
-	$(CARGO) test --release --lib
+	$(CARGO) test --lib
 
-integration: release
-	$(CARGO) test --release --test '*' -- --test-threads=2
+integration:
+	$(CARGO) test --test '*' -- --test-threads=2
 
 # RUNTIME=/usr/sbin/runc make conformance runs the suite against another runtime.
 conformance: release
@@ -51,6 +52,13 @@ conformance: release
 
 bench: deps-test release
 	@if [ -x hack/bench.sh ]; then hack/bench.sh; else echo "bench: not built yet"; fi
+
+# Real engines (containerd, podman, dockerd) against hull; not part of make test.
+deps-clients:
+	$(call apt_install,busybox-static containerd podman docker.io)
+
+clients: deps-clients release
+	hack/clients.sh $(HULL)
 
 clean:
 	$(CARGO) clean

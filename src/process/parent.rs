@@ -4,6 +4,7 @@
 use super::clone::{Forked, clone};
 use super::init::{self, InitContext};
 use super::sync::{self, Message, SyncSocket};
+use crate::capabilities::CapSets;
 use crate::cgroups::{CgroupError, Cgroups};
 use crate::hooks::{self, HookError};
 use crate::namespaces::{self, NsError};
@@ -38,9 +39,11 @@ pub enum LaunchError {
 pub struct Launch<'a> {
     pub spec: &'a Spec,
     pub process: &'a Process,
+    pub caps: Option<&'a CapSets>,
     pub plan: &'a Plan,
     pub rootfs: &'a Path,
-    pub exec_fifo: &'a OwnedFd,
+    /// The barrier's listening socket for a new container; None for `hull exec`.
+    pub exec_barrier: Option<&'a OwnedFd>,
     pub console_socket: Option<RawFd>,
     pub keyring: Option<&'a str>,
     pub no_pivot: bool,
@@ -60,7 +63,9 @@ pub struct Launched {
 
 /// Which new namespaces clone3 makes itself; the init unshares the rest.
 ///
-/// All of them, except: none when the user namespace is joined (the others must
+/// All of them, except: never the cgroup namespace, whose root is the cgroup
+/// the init is in when it is made, so the init makes it once it has joined its
+/// cgroups; none when the user namespace is joined (the others must
 /// be made from inside it) or when a new user namespace would own namespaces
 /// joined by path (it has no rights over them); and never a time namespace (its
 /// offsets must be written before any process enters it), nor then the pid
@@ -69,10 +74,11 @@ pub fn clone_flags(ns: &NamespacePlan) -> libc::c_int {
     if init_enters_user_ns_first(ns) {
         return 0;
     }
+    let flags = ns.new_flags & !libc::CLONE_NEWCGROUP;
     if ns.creates(NsKind::Time) {
-        return ns.new_flags & !(libc::CLONE_NEWTIME | libc::CLONE_NEWPID);
+        return flags & !(libc::CLONE_NEWTIME | libc::CLONE_NEWPID);
     }
-    ns.new_flags
+    flags
 }
 
 /// Whether the init must enter or make its user namespace before anything
@@ -133,10 +139,11 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
             let ctx = InitContext {
                 spec: l.spec,
                 process: l.process,
+                caps: l.caps,
                 plan: l.plan,
                 rootfs: l.rootfs,
                 sync: &child_end,
-                exec_fifo: l.exec_fifo.as_raw_fd(),
+                exec_barrier: l.exec_barrier.map(AsRawFd::as_raw_fd),
                 console_socket: l.console_socket,
                 keyring: l.keyring,
                 no_pivot: l.no_pivot,
@@ -199,7 +206,16 @@ fn follow(l: &Launch, sync: &SyncSocket, started: &mut Started) -> Result<Launch
                 sync.send(&Message::HooksDone).map_err(|e| LaunchError::Sync(e.to_string()))?;
             }
             Some(Message::Ready) => {
-                return launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()));
+                let launched = launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()))?;
+                if l.exec_barrier.is_none() {
+                    // An exec'd process runs at once: the socket closes at execve, or an error comes.
+                    match sync.recv().map_err(|e| LaunchError::Sync(e.to_string()))? {
+                        None => {}
+                        Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
+                        Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),
+                    }
+                }
+                return Ok(launched);
             }
             Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
             Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),
@@ -238,8 +254,8 @@ mod tests {
 
     #[test]
     fn one_clone_makes_all_in_the_common_case() {
-        let ns = plan(&[("pid", None), ("network", None), ("mount", None), ("ipc", None), ("uts", None)]);
-        assert_eq!(clone_flags(&ns), ns.new_flags);
+        let ns = plan(&[("pid", None), ("network", None), ("mount", None), ("ipc", None), ("uts", None), ("cgroup", None)]);
+        assert_eq!(clone_flags(&ns), ns.new_flags & !libc::CLONE_NEWCGROUP, "cgroup waits for the cgroup join");
         let ns = plan(&[("user", None), ("pid", None), ("mount", None)]);
         assert_eq!(clone_flags(&ns), ns.new_flags);
     }

@@ -17,9 +17,10 @@
 //!                                        createContainer hooks, pivot_root, sysctl,
 //!                                        terminal, user, capabilities, cwd; finds the
 //!                                        executable
-//!                       ◀────────────── Ready           (blocked on exec.fifo)
+//!                       ◀────────────── Ready           (blocked on exec.sock)
 //!  writes state.json, --pid-file; exits
-//!  ...  `hull start` writes to exec.fifo ▶ startContainer hooks, execve
+//!  ...  `hull start` connects to exec.sock ▶ startContainer hooks, execve
+//!       (see barrier.rs: start waits for the execve, or the hook's error)
 //!
 //!  at any point          ◀────────────── Error(message), then _exit(1)
 //! ```
@@ -100,11 +101,13 @@ impl SyncSocket {
 
     /// The next message, or None when the other end has closed.
     pub fn recv(&self) -> io::Result<Option<Message>> {
-        let mut buf = vec![0u8; MAX_MESSAGE];
+        let mut buf: Vec<u8> = Vec::with_capacity(MAX_MESSAGE);
         let n = loop {
-            // SAFETY: buf is valid for MAX_MESSAGE bytes.
-            let n = unsafe { libc::recv(self.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            // SAFETY: buf has MAX_MESSAGE bytes of capacity for recv to fill.
+            let n = unsafe { libc::recv(self.raw(), buf.as_mut_ptr().cast(), MAX_MESSAGE, 0) };
             if n >= 0 {
+                // SAFETY: recv initialised the first n bytes.
+                unsafe { buf.set_len(n as usize) };
                 break n as usize;
             }
             let e = io::Error::last_os_error();
