@@ -7,8 +7,8 @@
 # Several runtimes print one column each. crun 1.8.1 refuses this host's
 # hybrid cgroup layout, so when crun is among the runtimes, or several are
 # compared (the same conditions for all), the runner runs in a private mount
-# namespace where the unified hierarchy is unmounted; the host's mounts are
-# never changed. Runner options: --known-gaps FILE, --only PREFIX, -v.
+# namespace where the unified hierarchy is unmounted (an empty tmpfs in its
+# place); the host's mounts are never changed. Runner options: --known-gaps FILE, --only PREFIX, -v.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cargo=${CARGO:-$(command -v cargo || echo "$HOME/.cargo/bin/cargo")}
@@ -46,6 +46,12 @@ done
 args+=(--checker "$bin/checker" ${rest[@]+"${rest[@]}"})
 
 if [ $private = yes ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
-    exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$bin/runner" "${args[@]}"
+    # An empty tmpfs over the unmounted dir (as hack/bench.sh does): what crun
+    # makes there lands in it and goes with the namespace, not on the host's
+    # /sys/fs/cgroup tmpfs.
+    exec unshare -m --propagation private sh -c '
+        umount /sys/fs/cgroup/unified &&
+        mount -t tmpfs -o size=16m,mode=755 rtt-unified /sys/fs/cgroup/unified &&
+        exec "$@"' sh "$bin/runner" "${args[@]}"
 fi
 exec "$bin/runner" "${args[@]}"
