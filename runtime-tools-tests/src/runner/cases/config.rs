@@ -508,6 +508,25 @@ pub fn cases() -> Vec<Case> {
                 Ok(())
             })
         }),
+        case("mounts-missing-source", "runtime.md#create: If the runtime cannot apply a property as specified in the configuration, it MUST generate an error and a new container MUST NOT be created (a bind mount of a source that does not exist).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                let missing = b.dir.join("no-such-source");
+                push(&mut b.config, "mounts", json!({"destination": "/missing", "type": "bind", "source": missing, "options": ["rbind"]}));
+                Ok(())
+            })
+        }),
+        case("devices-invalid-type", "config-linux.md#devices: type of device: c, b, u or p (config.md: runtimes MUST generate an error when invalid or unsupported values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["linux"]["devices"] = json!([{"path": "/dev/conf-bad", "type": "x", "major": 1, "minor": 3}]);
+                Ok(())
+            })
+        }),
+        case("hooks-relative-path", "config.md#posix-platform-hooks: This specification extends the IEEE standard in that path MUST be absolute (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
+            expect_create_error(ctx, |b, _| {
+                b.config["hooks"] = json!({"createRuntime": [{"path": "bin/true"}]});
+                Ok(())
+            })
+        }),
         case("hooks-timeout-zero", "config.md#posix-platform-hooks: If set, timeout MUST be greater than zero (config.md: runtimes MUST generate an error when invalid values are encountered).", |ctx| {
             expect_create_error(ctx, |b, _| {
                 b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/true", "timeout": 0}]});
