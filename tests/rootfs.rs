@@ -572,3 +572,44 @@ fn console_symlink_is_not_followed() {
     hull_ok(&env.root, &["delete", "--force", &env.id]);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "host file");
 }
+
+// ---- in a user namespace ----
+
+fn with_user_namespace(env: &mut Env) {
+    env.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    let map = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    env.config["linux"]["uidMappings"] = map.clone();
+    env.config["linux"]["gidMappings"] = map;
+}
+
+#[test]
+fn devices_in_a_user_namespace_are_bound_from_the_host() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("userns-dev", &["sh", "-c", "stat -c '%t %T' /dev/fuse /dev/null; grep -c ' /dev/fuse ' /proc/self/mountinfo"]);
+    with_user_namespace(&mut env);
+    env.config["linux"]["devices"] = json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}]);
+    assert_eq!(env.run_ok(), "a e5\n1 3\n1\n");
+}
+
+#[test]
+fn idmapped_mount_in_a_user_namespace_maps_host_owners() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("userns-idmap", &["sh", "-c", "stat -c '%u %g' /data/f /own/f; touch /data/x 2>&1; true"]);
+    with_user_namespace(&mut env);
+    let volume = host_dir(&env, "volume");
+    std::fs::write(volume.join("f"), "x").unwrap();
+    std::os::unix::fs::chown(volume.join("f"), Some(0), Some(0)).unwrap();
+    // The container's root cannot create directories in an image it does not own.
+    std::fs::create_dir_all(rootfs(&env).join("data")).unwrap();
+    std::fs::create_dir_all(rootfs(&env).join("own")).unwrap();
+    add_mount(&mut env, json!({"destination": "/data", "source": volume, "options": ["rbind", "idmap", "ro"]}));
+    let map = json!([{"containerID": 0, "hostID": 100007, "size": 65536}]);
+    add_mount(&mut env, json!({"destination": "/own", "source": volume, "options": ["rbind", "ridmap"], "uidMappings": map, "gidMappings": map}));
+    let out = env.run_ok();
+    assert_eq!(out.lines().take(2).collect::<Vec<_>>(), ["0 0", "7 7"], "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+}

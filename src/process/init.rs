@@ -64,6 +64,8 @@ pub struct InitContext<'a> {
     pub namespaces_made_by_clone: bool,
     /// Fds of the parent's that the init must not hold: its end of the socket, the state lock.
     pub parent_fds: &'a [RawFd],
+    /// Idmapped binds made by the parent, inherited across clone.
+    pub premade: &'a rootfs::PremadeMounts,
 }
 
 /// The child side after clone; never returns.
@@ -84,7 +86,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     prepare_process(ctx)?;
     enter_namespaces(ctx)?;
     let state = wait_proceed(ctx)?;
-    let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot };
+    let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot, premade: ctx.premade };
     rootfs::prepare(&rootfs_plan)?;
     run_runtime_hooks(ctx)?;
     if let Some(hooks) = &ctx.spec.hooks {

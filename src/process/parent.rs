@@ -26,6 +26,8 @@ pub enum LaunchError {
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
     Hook(#[from] HookError),
+    #[error(transparent)]
+    Rootfs(#[from] crate::rootfs::RootfsError),
     /// An error the init reported; its text is already one complete line.
     #[error("{0}")]
     Init(String),
@@ -106,6 +108,8 @@ impl Drop for Started {
 pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
     let (parent_end, child_end) = sync::pair().map_err(|source| LaunchError::Sys { what: "creating the sync socketpair", source })?;
     let ns = &l.plan.namespaces;
+    // Idmapped binds of a user-namespaced container must be made from outside it.
+    let premade = crate::rootfs::premade_mounts(l.spec, ns)?;
     let by_clone = namespaces_made_by_clone(ns);
     let saved = if by_clone { join_for_children(ns)? } else { Vec::new() };
     let flags = if by_clone { ns.new_flags & !libc::CLONE_NEWTIME } else { 0 };
@@ -125,6 +129,7 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
                 preserve_fds: l.preserve_fds,
                 namespaces_made_by_clone: by_clone,
                 parent_fds: &parent_fds,
+                premade: &premade,
             };
             init::run(&ctx)
         }

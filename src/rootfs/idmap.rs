@@ -2,13 +2,28 @@
 //! own uidMappings/gidMappings (a throwaway namespace made for them), or the
 //! container's when the mount names none.
 
-use super::RootfsPlan;
+use super::RootfsError;
+use super::mounts::{MountCtx, detached_bind};
 use crate::namespaces::map_text;
 use crate::process::clone::{Forked, clone};
+use crate::spec::Spec;
 use crate::spec::config::IdMapping;
+use crate::spec::namespaces::{NamespacePlan, NsKind};
 use crate::sys;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+/// Where an idmapped mount without its own mappings takes the container's from.
+#[derive(Clone, Copy)]
+pub(super) enum ContainerUserns<'a> {
+    /// In the init: the user namespace it is in.
+    Current,
+    /// In the parent, before clone: a namespace with the container's mappings.
+    Mapped(&'a [IdMapping], &'a [IdMapping]),
+    /// In the parent: the namespace the container joins.
+    Joined(&'a Path),
+}
 
 /// Namespaces made so far, so that mounts sharing a mapping share one namespace.
 #[derive(Default)]
@@ -22,14 +37,23 @@ fn same(a: &[IdMapping], b: &[IdMapping]) -> bool {
 }
 
 impl Cache {
-    /// An fd of a user namespace with this mapping, valid while the cache lives.
-    pub fn get(&mut self, plan: &RootfsPlan, uid: &[IdMapping], gid: &[IdMapping]) -> io::Result<RawFd> {
+    /// An fd of a user namespace with this mapping (or the container's when it is
+    /// empty), valid while the cache lives.
+    pub fn get(&mut self, container: ContainerUserns, uid: &[IdMapping], gid: &[IdMapping]) -> io::Result<RawFd> {
         if uid.is_empty() {
-            let _ = plan;
-            if self.container.is_none() {
-                self.container = Some(sys::open(std::path::Path::new("/proc/self/ns/user"), libc::O_RDONLY, 0)?);
+            match container {
+                ContainerUserns::Mapped(uid, gid) => return self.get(ContainerUserns::Current, uid, gid),
+                ContainerUserns::Current | ContainerUserns::Joined(_) => {
+                    if self.container.is_none() {
+                        let path = match container {
+                            ContainerUserns::Joined(path) => path,
+                            _ => Path::new("/proc/self/ns/user"),
+                        };
+                        self.container = Some(sys::open(path, libc::O_RDONLY, 0)?);
+                    }
+                    return Ok(self.container.as_ref().map_or(-1, |fd| fd.as_raw_fd()));
+                }
             }
-            return Ok(self.container.as_ref().map_or(-1, |fd| fd.as_raw_fd()));
         }
         if let Some((_, _, fd)) = self.made.iter().find(|(u, g, _)| same(u, uid) && same(g, gid)) {
             return Ok(fd.as_raw_fd());
@@ -39,6 +63,42 @@ impl Cache {
         self.made.push((uid.to_vec(), gid.to_vec(), fd));
         Ok(raw)
     }
+}
+
+/// Idmapped binds for a container with a user namespace, made by the parent before
+/// clone: inside that namespace the kernel refuses to idmap a host filesystem, so the
+/// init inherits these detached trees, complete with their flags, and only attaches them.
+#[derive(Default)]
+pub struct PremadeMounts {
+    trees: Vec<(usize, OwnedFd)>,
+}
+
+impl PremadeMounts {
+    pub(super) fn tree(&self, index: usize) -> Option<BorrowedFd<'_>> {
+        self.trees.iter().find(|(i, _)| *i == index).map(|(_, fd)| fd.as_fd())
+    }
+}
+
+/// In the parent, before clone: the idmapped binds of a container with a user namespace.
+pub fn premade_mounts(spec: &Spec, namespaces: &NamespacePlan) -> Result<PremadeMounts, RootfsError> {
+    let linux = spec.linux.as_ref();
+    let container = if let Some(path) = namespaces.joins(NsKind::User) {
+        ContainerUserns::Joined(path)
+    } else if namespaces.creates(NsKind::User) {
+        ContainerUserns::Mapped(linux.map(|l| l.uid_mappings.as_slice()).unwrap_or_default(), linux.map(|l| l.gid_mappings.as_slice()).unwrap_or_default())
+    } else {
+        return Ok(PremadeMounts::default());
+    };
+    let mut cache = Cache::default();
+    let mut premade = PremadeMounts::default();
+    for (index, mount) in spec.mounts.iter().enumerate() {
+        let ctx = MountCtx::new(index, mount);
+        if ctx.is_idmapped() && ctx.is_bind() {
+            let (tree, _) = detached_bind(&ctx, &mut cache, container)?;
+            premade.trees.push((index, tree));
+        }
+    }
+    Ok(premade)
 }
 
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {

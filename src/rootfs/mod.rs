@@ -33,6 +33,7 @@ use crate::sys;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use idmap::{PremadeMounts, premade_mounts};
 pub use procfs::{bind_console, ensure_cwd_inside_root, write_proc};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +71,8 @@ pub struct RootfsPlan<'a> {
     pub rootfs: &'a Path,
     pub in_user_ns: bool,
     pub no_pivot: bool,
+    /// Idmapped binds the parent made before clone (see `premade_mounts`).
+    pub premade: &'a PremadeMounts,
 }
 
 /// linux.rootfsPropagation, when the config sets one.

@@ -46,14 +46,24 @@ impl<'a> MountCtx<'a> {
         RootfsError::MountRefused { index: self.index, destination: self.mount.destination.clone(), reason: reason.into() }
     }
 
-    fn is_bind(&self) -> bool {
+    pub fn is_bind(&self) -> bool {
         self.opts.is_bind() || self.kind == "bind"
+    }
+
+    pub fn is_idmapped(&self) -> bool {
+        self.opts.idmap.is_some() || !self.mount.uid_mappings.is_empty()
     }
 }
 
 /// Makes one mount; `/dev` is left writable until `finish`, so /dev nodes can be made.
 pub(super) fn mount_one(root: &Root, plan: &RootfsPlan, ctx: &MountCtx, userns: &mut idmap::Cache) -> Result<(), RootfsError> {
     check_policy(plan, ctx)?;
+    if let Some(tree) = plan.premade.tree(ctx.index) {
+        let is_dir = kernel::is_dir(&kernel::fstat(tree).map_err(ctx.fail("checking the source"))?);
+        let destination = resolve_destination(root, ctx, if is_dir { Kind::Dir } else { Kind::File })?;
+        kernel::move_mount(tree, destination.as_fd()).map_err(ctx.fail("attaching the mount to its destination"))?;
+        return apply_propagation(tree, &ctx.opts.propagation).map_err(ctx.fail("setting propagation"));
+    }
     if matches!(ctx.kind, "cgroup" | "cgroup2") {
         return cgroupfs::mount(root, plan, ctx);
     }
@@ -61,7 +71,7 @@ pub(super) fn mount_one(root: &Root, plan: &RootfsPlan, ctx: &MountCtx, userns: 
         return remount_existing(root, ctx);
     }
     let (mount, destination) = if ctx.is_bind() {
-        let (tree, is_dir) = detached_bind(plan, ctx, userns)?;
+        let (tree, is_dir) = detached_bind(ctx, userns, idmap::ContainerUserns::Current)?;
         (tree, resolve_destination(root, ctx, if is_dir { Kind::Dir } else { Kind::File })?)
     } else {
         let destination = resolve_destination(root, ctx, Kind::Dir)?;
@@ -77,7 +87,7 @@ fn check_policy(plan: &RootfsPlan, ctx: &MountCtx) -> Result<(), RootfsError> {
     if mount.uid_mappings.is_empty() != mount.gid_mappings.is_empty() {
         return Err(ctx.refuse("uidMappings and gidMappings must be given together"));
     }
-    let idmapped = ctx.opts.idmap.is_some() || !mount.uid_mappings.is_empty();
+    let idmapped = ctx.is_idmapped();
     if idmapped && !ctx.is_bind() {
         return Err(ctx.refuse("idmap and uidMappings/gidMappings need a bind mount"));
     }
@@ -139,13 +149,13 @@ pub(super) fn resolve_destination(root: &Root, ctx: &MountCtx, kind: Kind) -> Re
 
 /// A detached copy of the bind source with the mount's flags, idmap and recursive
 /// attributes already applied; and whether it is a directory.
-fn detached_bind(plan: &RootfsPlan, ctx: &MountCtx, userns: &mut idmap::Cache) -> Result<(OwnedFd, bool), RootfsError> {
+pub(super) fn detached_bind(ctx: &MountCtx, userns: &mut idmap::Cache, container: idmap::ContainerUserns) -> Result<(OwnedFd, bool), RootfsError> {
     let source = ctx.mount.source.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| ctx.refuse("a bind mount needs a source"))?;
     let recursive = if ctx.opts.is_recursive_bind() { libc::AT_RECURSIVE as libc::c_uint } else { 0 };
     let tree = kernel::open_tree(at_fdcwd(), Some(Path::new(source)), libc::OPEN_TREE_CLONE | recursive).map_err(ctx.fail("opening the source"))?;
     let is_dir = kernel::is_dir(&kernel::fstat(tree.as_fd()).map_err(ctx.fail("checking the source"))?);
-    if ctx.opts.idmap.is_some() || !ctx.mount.uid_mappings.is_empty() {
-        let fd = userns.get(plan, &ctx.mount.uid_mappings, &ctx.mount.gid_mappings).map_err(ctx.fail("making the user namespace for idmap"))?;
+    if ctx.is_idmapped() {
+        let fd = userns.get(container, &ctx.mount.uid_mappings, &ctx.mount.gid_mappings).map_err(ctx.fail("making the user namespace for idmap"))?;
         let attr = kernel::MountAttr { set: libc::MOUNT_ATTR_IDMAP, userns: Some(fd), ..Default::default() };
         kernel::mount_setattr(tree.as_fd(), &attr, ctx.opts.idmap == Some(Idmap::Recursive)).map_err(ctx.fail("idmapping the mount"))?;
     }
