@@ -384,9 +384,8 @@ fn failed_mount_names_it_and_leaves_nothing() {
     let mut env = Env::new("fail", &["true"]);
     let missing = env.dir.join("missing-source");
     add_mount(&mut env, json!({"destination": "/data", "type": "bind", "source": missing, "options": ["rbind", "ro"]}));
-    let out = env.create();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let (ok, err) = env.create();
+    assert!(!ok);
     assert_refused(&env, &err, "No such file or directory");
     let line = err.lines().find(|l| l.contains("No such file")).unwrap();
     for part in ["mounts[", "/data", "bind", "missing-source", "rbind", "ro"] {
@@ -563,8 +562,8 @@ fn console_symlink_is_not_followed() {
     let holder = std::thread::spawn(move || listener.accept().map(|(stream, _)| stream));
     let bundle = env.bundle.to_string_lossy().into_owned();
     let socket = socket_path.to_string_lossy().into_owned();
-    let out = env.hull(&["create", "--console-socket", &socket, "--bundle", &bundle, &env.id]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (ok, err) = env.detached(&["create", "--console-socket", &socket, "--bundle", &bundle, &env.id]);
+    assert!(ok, "{err}");
     let _console = holder.join().unwrap().unwrap();
     let console = rootfs(&env).join("dev/console");
     assert!(!std::fs::symlink_metadata(&console).unwrap().file_type().is_symlink(), "the symlink was kept");
