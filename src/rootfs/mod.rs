@@ -38,17 +38,9 @@ pub use procfs::{bind_console, ensure_cwd_inside_root, write_proc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RootfsError {
-    #[error("mounts[{index}] {destination} (type {kind:?}, source {source_path:?}, options {options:?}): {step}: {error}{hint}")]
-    Mount {
-        index: usize,
-        destination: String,
-        kind: String,
-        source_path: String,
-        options: Vec<String>,
-        step: &'static str,
-        error: io::Error,
-        hint: String,
-    },
+    /// Boxed: the mount's whole description would make every Result in hull large.
+    #[error(transparent)]
+    Mount(Box<MountFailure>),
     #[error("mounts[{index}] {destination}: {reason}")]
     MountRefused { index: usize, destination: String, reason: String },
     #[error("linux.devices {path}: {step}: {error}")]
@@ -59,6 +51,20 @@ pub enum RootfsError {
     Io { what: &'static str, path: PathBuf, error: io::Error },
     #[error("{0}")]
     Unsafe(String),
+}
+
+/// A mount the kernel refused, named the way the config names it.
+#[derive(Debug, thiserror::Error)]
+#[error("mounts[{index}] {destination} (type {kind:?}, source {source_path:?}, options {options:?}): {step}: {error}{hint}")]
+pub struct MountFailure {
+    pub index: usize,
+    pub destination: String,
+    pub kind: String,
+    pub source_path: String,
+    pub options: Vec<String>,
+    pub step: &'static str,
+    pub error: io::Error,
+    pub hint: String,
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> RootfsError + 'a {
@@ -105,10 +111,20 @@ pub fn prepare(plan: &RootfsPlan) -> Result<(), RootfsError> {
     sys::mount(Some(plan.rootfs), plan.rootfs, None, libc::MS_BIND | libc::MS_REC, None).map_err(io_err("bind-mounting rootfs", plan.rootfs))?;
     let rootfs = paths::Root::open(plan.rootfs).map_err(io_err("opening rootfs", plan.rootfs))?;
     let mut userns = idmap::Cache::default();
+    let label = selinux_mount_label(plan.spec);
     for (index, mount) in plan.spec.mounts.iter().enumerate() {
-        mounts::mount_one(&rootfs, plan, &mounts::MountCtx::new(index, mount), &mut userns)?;
+        mounts::mount_one(&rootfs, plan, &mounts::MountCtx::new(index, mount).with_label(label), &mut userns)?;
     }
     devices::create_all(&rootfs, plan)
+}
+
+/// linux.mountLabel, when set and SELinux is enabled; with SELinux disabled runc
+/// ignores it, and so does hull.
+fn selinux_mount_label(spec: &Spec) -> Option<&str> {
+    const SELINUX_MAGIC: i64 = 0xf97c_ff8c;
+    let label = spec.linux.as_ref().and_then(|l| l.mount_label.as_deref()).filter(|l| !l.is_empty())?;
+    let selinuxfs = kernel::openat2(paths::at_fdcwd(), Path::new("/sys/fs/selinux"), libc::O_PATH | libc::O_DIRECTORY, 0, 0).ok()?;
+    (kernel::fs_magic(std::os::fd::AsFd::as_fd(&selinuxfs)).ok()? == SELINUX_MAGIC).then_some(label)
 }
 
 /// A new cgroup namespace is rooted where the process is when it is made. clone

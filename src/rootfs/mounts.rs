@@ -18,11 +18,18 @@ pub(super) struct MountCtx<'a> {
     pub opts: MountOptions,
     pub kind: &'a str,
     pub destination: String,
+    /// linux.mountLabel, only while SELinux is enabled (runc ignores it otherwise).
+    pub label: Option<&'a str>,
 }
 
 impl<'a> MountCtx<'a> {
     pub fn new(index: usize, mount: &'a Mount) -> MountCtx<'a> {
-        MountCtx { index, mount, opts: options::parse(&mount.options), kind: mount.kind.as_deref().unwrap_or(""), destination: options::clean(&mount.destination) }
+        MountCtx { index, mount, opts: options::parse(&mount.options), kind: mount.kind.as_deref().unwrap_or(""), destination: options::clean(&mount.destination), label: None }
+    }
+
+    pub fn with_label(mut self, label: Option<&'a str>) -> MountCtx<'a> {
+        self.label = label.filter(|_| labels_filesystem(self.kind));
+        self
     }
 
     pub fn fail(&self, step: &'static str) -> impl FnOnce(io::Error) -> RootfsError + '_ {
@@ -30,7 +37,7 @@ impl<'a> MountCtx<'a> {
     }
 
     pub fn error(&self, step: &'static str, error: io::Error, hint: String) -> RootfsError {
-        RootfsError::Mount {
+        RootfsError::Mount(Box::new(super::MountFailure {
             index: self.index,
             destination: self.mount.destination.clone(),
             kind: self.kind.to_string(),
@@ -39,7 +46,7 @@ impl<'a> MountCtx<'a> {
             step,
             error,
             hint,
-        }
+        }))
     }
 
     pub fn refuse(&self, reason: impl Into<String>) -> RootfsError {
@@ -127,8 +134,14 @@ pub(super) fn resolve_destination(root: &Root, ctx: &MountCtx, kind: Kind) -> Re
     let strict = matches!(ctx.kind, "proc" | "sysfs") || matches!(ctx.destination.as_str(), "/proc" | "/sys");
     let destination = Path::new(&ctx.destination);
     let fd = if strict {
-        root.resolve_or_create(destination, Kind::Dir).map_err(ctx.fail("creating the destination"))?;
-        let fd = root.resolve_no_symlinks(destination).map_err(|e| match e.raw_os_error() {
+        let fd = match root.resolve_no_symlinks(destination) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                root.resolve_or_create(destination, Kind::Dir).map_err(ctx.fail("creating the destination"))?;
+                root.resolve_no_symlinks(destination)
+            }
+            other => other,
+        };
+        let fd = fd.map_err(|e| match e.raw_os_error() {
             Some(libc::ELOOP) => ctx.refuse(format!("type {:?} must be mounted on an ordinary directory, not through a symlink", ctx.kind)),
             _ => ctx.error("resolving the destination", e, String::new()),
         })?;
@@ -207,6 +220,9 @@ fn detached_fs(ctx: &MountCtx, destination: BorrowedFd) -> Result<OwnedFd, Rootf
     for option in &ctx.opts.data {
         fs.set_option(option).map_err(|e| refused("setting an option", option, e))?;
     }
+    if let Some(label) = ctx.label {
+        fs.set_string("context", label).map_err(|e| refused("setting the SELinux context", label, e))?;
+    }
     if ctx.kind == "tmpfs" && !ctx.opts.data.iter().any(|o| o.starts_with("mode=")) {
         // runc gives a tmpfs the mode of the directory it covers.
         let st = kernel::fstat(destination).map_err(ctx.fail("checking the destination"))?;
@@ -271,4 +287,27 @@ fn remount_existing(root: &Root, ctx: &MountCtx) -> Result<(), RootfsError> {
     let target = kernel::fd_path(destination.as_fd());
     crate::sys::mount(None, &target, None, ctx.opts.flags, Some(&data)).map_err(ctx.fail("remounting"))?;
     apply_propagation(destination.as_fd(), &ctx.opts.propagation).map_err(ctx.fail("setting propagation"))
+}
+
+/// runc labels the filesystems it makes, except procfs, sysfs and cgroups.
+pub(super) fn labels_filesystem(kind: &str) -> bool {
+    !matches!(kind, "proc" | "sysfs" | "cgroup" | "cgroup2" | "bind" | "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_label_goes_to_made_filesystems_only() {
+        assert!(labels_filesystem("tmpfs") && labels_filesystem("devpts") && labels_filesystem("mqueue"));
+        assert!(!labels_filesystem("proc") && !labels_filesystem("sysfs") && !labels_filesystem("cgroup") && !labels_filesystem("bind"));
+    }
+
+    #[test]
+    fn per_mount_attributes_of_flags() {
+        let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NOATIME | libc::MS_BIND | libc::MS_SYNCHRONOUS;
+        assert_eq!(per_mount_attrs(flags), libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NOATIME);
+        assert_eq!(per_mount_attrs(libc::MS_RELATIME), 0, "relatime is the attribute value 0");
+    }
 }
