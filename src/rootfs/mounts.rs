@@ -188,14 +188,15 @@ pub(super) fn detached_bind(ctx: &MountCtx, userns: &mut idmap::Cache, container
     Ok((tree, is_dir))
 }
 
-/// sb flags fsconfig knows by name; the other MS_* flags are per-mount attributes.
+/// sb flags fsconfig knows by name; the other MS_* flags are per-mount attributes,
+/// except MS_SILENT (it only quiets the kernel log) and MS_I_VERSION (filesystems
+/// that keep i_version manage it themselves), which the new mount API has no name for.
 const SB_FLAGS: &[(libc::c_ulong, &str)] = &[
     (libc::MS_RDONLY, "ro"),
     (libc::MS_SYNCHRONOUS, "sync"),
     (libc::MS_DIRSYNC, "dirsync"),
     (libc::MS_MANDLOCK, "mand"),
     (libc::MS_LAZYTIME, "lazytime"),
-    (libc::MS_POSIXACL, "posixacl"),
 ];
 
 /// A new detached filesystem: each option a separate fsconfig call, so the kernel's

@@ -46,7 +46,6 @@ pub enum Idmap {
 
 /// (name, clears?, flag): runc 1.1's table.
 const FLAGS: &[(&str, bool, c_ulong)] = &[
-    ("acl", false, libc::MS_POSIXACL),
     ("async", true, libc::MS_SYNCHRONOUS),
     ("atime", true, libc::MS_NOATIME),
     ("bind", false, libc::MS_BIND),
@@ -59,7 +58,6 @@ const FLAGS: &[(&str, bool, c_ulong)] = &[
     ("lazytime", false, libc::MS_LAZYTIME),
     ("loud", true, libc::MS_SILENT),
     ("mand", false, libc::MS_MANDLOCK),
-    ("noacl", true, libc::MS_POSIXACL),
     ("noatime", false, libc::MS_NOATIME),
     ("nodev", false, libc::MS_NODEV),
     ("nodiratime", false, libc::MS_NODIRATIME),
@@ -171,7 +169,12 @@ pub fn parse(options: &[String]) -> MountOptions {
         } else if let Some(flag) = propagation(option) {
             parsed.propagation.push(flag);
         } else if let Some((_, clears, attr)) = RECURSIVE.iter().find(|(n, _, _)| *n == option) {
-            if *clears {
+            if *clears && attr & libc::MOUNT_ATTR__ATIME == *attr {
+                // The access-time modes are one field, cleared whole (a partial clear is
+                // EINVAL): "ratime" and the like fall back to relatime, as "atime" does.
+                parsed.recursive.clear |= libc::MOUNT_ATTR__ATIME;
+                parsed.recursive.set &= !libc::MOUNT_ATTR__ATIME;
+            } else if *clears {
                 parsed.recursive.clear |= attr;
             } else {
                 parsed.recursive.set |= attr;
@@ -317,6 +320,8 @@ mod tests {
         let atime = opts(&["rnoatime"]);
         assert_eq!(atime.recursive.set, libc::MOUNT_ATTR_NOATIME);
         assert_eq!(atime.recursive.clear, libc::MOUNT_ATTR__ATIME, "an atime mode must clear the atime field");
+        let back = opts(&["rnoatime", "ratime"]);
+        assert_eq!((back.recursive.set, back.recursive.clear), (0, libc::MOUNT_ATTR__ATIME), "ratime clears the whole field");
     }
 
     #[test]
