@@ -431,6 +431,42 @@ fn dotdot_symlink_in_bind_destination_stays_inside() {
 }
 
 #[test]
+fn symlinked_device_path_stays_inside_the_rootfs() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("dev-link", &["stat", "-c", "%t %T", "/dev/fuse"]);
+    // The image's /dev is a link to a host path: with no /dev mount, nodes go through it.
+    without_dev_mounts(&mut env);
+    env.config["linux"]["maskedPaths"] = json!([]);
+    let target = host_dir(&env, "host-dev");
+    std::fs::remove_dir(rootfs(&env).join("dev")).unwrap();
+    symlink(&target, rootfs(&env).join("dev")).unwrap();
+    env.config["linux"]["devices"] = json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]);
+    assert_eq!(env.run_ok(), "a e5\n");
+    assert!(!target.join("fuse").exists(), "a device node was made on the host");
+}
+
+#[test]
+fn symlinked_masked_path_stays_inside_the_rootfs() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("mask-link", &["cat", "/etc/link"]);
+    let secret = env.dir.join("host-secret");
+    std::fs::write(&secret, "host").unwrap();
+    // Inside the rootfs the link's target names the image's own copy.
+    let inside = rootfs(&env).join(secret.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    std::fs::write(&inside, "image").unwrap();
+    symlink(&secret, rootfs(&env).join("etc/link")).unwrap();
+    env.config["linux"]["maskedPaths"] = json!(["/etc/link"]);
+    assert_eq!(env.run_ok(), "", "the image's file is masked");
+    assert!(host_mounts_under(&env.dir).is_empty(), "the host's file was masked");
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host");
+}
+
+#[test]
 fn proc_destination_that_is_a_symlink_is_refused() {
     if skip_unless_root() {
         return;
@@ -498,24 +534,28 @@ fn fake_dev_null_symlink_cannot_defeat_masks() {
     symlink("/proc/sys/kernel/core_pattern", rootfs(&env).join("dev/null")).unwrap();
     let (code, _, err) = env.run();
     assert_ne!(code, 0);
-    assert_refused(&env, &err, "/dev/null");
+    assert_refused(&env, &err, "opening /dev/null: Too many levels of symbolic links");
 }
 
 #[test]
-fn sysctl_write_does_not_follow_a_bind_over_procfs() {
+fn sysctl_write_does_not_follow_a_mount_over_procfs() {
     if skip_unless_root() {
         return;
     }
     let mut env = Env::new("sysctl-bind", &["true"]);
     let decoy = env.dir.join("decoy");
     std::fs::write(&decoy, "untouched").unwrap();
-    // Allowed (lxcfs emulates it), but hull must not write the sysctl into the bound host file.
-    add_mount(&mut env, json!({"destination": "/proc/sys/kernel/ns_last_pid", "source": decoy, "options": ["bind"]}));
-    env.config["linux"]["sysctl"] = json!({"kernel.ns_last_pid": "4000"});
+    // A createContainer hook runs in the container's mount namespace before pivot_root:
+    // it plants a file over the sysctl hull is about to write.
+    let target = rootfs(&env).join("proc/sys/net/ipv4/ip_forward");
+    let script = format!("mount --bind {} {}", decoy.display(), target.display());
+    env.config["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", script]}]});
+    env.config["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
     let (code, _, err) = env.run();
     assert_ne!(code, 0, "{err}");
     assert_eq!(std::fs::read_to_string(&decoy).unwrap(), "untouched");
-    assert_refused(&env, &err, "kernel.ns_last_pid");
+    assert_refused(&env, &err, "net.ipv4.ip_forward");
+    assert!(err.contains("cross-device"), "refused for leaving the procfs mount: {err}");
 }
 
 #[test]
