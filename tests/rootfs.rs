@@ -652,3 +652,62 @@ fn idmapped_mount_in_a_user_namespace_maps_host_owners() {
     assert_eq!(out.lines().take(2).collect::<Vec<_>>(), ["0 0", "7 7"], "{out}");
     assert!(out.contains("Read-only file system"), "{out}");
 }
+
+#[test]
+fn read_only_bind_in_a_user_namespace_keeps_locked_flags() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("locked", &["sh", "-c", "grep ' /data ' /proc/self/mountinfo; touch /data/x 2>&1; true"]);
+    with_user_namespace(&mut env);
+    let volume = host_dir(&env, "volume");
+    // nosuid and nodev on this mount are locked for the container's user namespace.
+    let made = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", "nosuid,nodev,size=1m", "tmpfs"]).arg(&volume).status().unwrap();
+    assert!(made.success());
+    let _ = std::process::Command::new("mount").arg("--make-private").arg(&volume).status();
+    std::fs::create_dir_all(rootfs(&env).join("data")).unwrap();
+    add_mount(&mut env, json!({"destination": "/data", "source": volume, "options": ["rbind", "ro"]}));
+    let result = env.run();
+    let _ = std::process::Command::new("umount").arg(&volume).status();
+    let (code, out, err) = result;
+    assert_eq!(code, 0, "{err}");
+    let flags = out.lines().next().unwrap_or_default().split(' ').nth(5).unwrap_or_default().to_string();
+    assert!(flags.starts_with("ro,") && flags.contains("nosuid") && flags.contains("nodev"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+}
+
+#[test]
+fn destination_swapped_for_a_symlink_during_setup_stays_inside() {
+    if skip_unless_root() {
+        return;
+    }
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut env = Env::new("swap", &["sh", "-c", "echo pwned > /data/marker"]);
+    let host = host_dir(&env, "host-side");
+    let root = rootfs(&env);
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    symlink(&host, root.join("data-link")).unwrap();
+    add_mount(&mut env, json!({"destination": "/data", "type": "tmpfs", "source": "tmpfs"}));
+    env.write_config();
+    // Swaps /data between a directory and a symlink to the host for as long as containers start.
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (std::ffi::CString::new(root.join("data").into_os_string().into_encoded_bytes()).unwrap(), std::ffi::CString::new(root.join("data-link").into_os_string().into_encoded_bytes()).unwrap());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: two valid C strings; RENAME_EXCHANGE swaps the two names atomically.
+                unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+            }
+        })
+    };
+    for _ in 0..10 {
+        let _ = env.run();
+        let _ = hull(&env.root, &["delete", "--force", &env.id]);
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(!host.join("marker").exists(), "the container wrote on the host");
+    assert!(host_mounts_under(&env.dir).is_empty(), "a mount reached the host: {:?}", host_mounts_under(&env.dir));
+}
