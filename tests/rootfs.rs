@@ -711,3 +711,16 @@ fn destination_swapped_for_a_symlink_during_setup_stays_inside() {
     assert!(!host.join("marker").exists(), "the container wrote on the host");
     assert!(host_mounts_under(&env.dir).is_empty(), "a mount reached the host: {:?}", host_mounts_under(&env.dir));
 }
+
+#[test]
+fn tmpfs_without_mode_takes_the_mode_of_the_directory_it_covers() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("tmpfs-mode", &["stat", "-c", "%a", "/private", "/fresh"]);
+    std::fs::create_dir_all(rootfs(&env).join("private")).unwrap();
+    std::fs::set_permissions(rootfs(&env).join("private"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    add_mount(&mut env, json!({"destination": "/private", "type": "tmpfs", "source": "tmpfs"}));
+    add_mount(&mut env, json!({"destination": "/fresh", "type": "tmpfs", "source": "tmpfs"}));
+    assert_eq!(env.run_ok(), "700\n1777\n");
+}

@@ -81,8 +81,9 @@ pub(super) fn mount_one(root: &Root, plan: &RootfsPlan, ctx: &MountCtx, userns: 
         let (tree, is_dir) = detached_bind(ctx, userns, idmap::ContainerUserns::Current)?;
         (tree, resolve_destination(root, ctx, if is_dir { Kind::Dir } else { Kind::File })?)
     } else {
+        let inherited_mode = tmpfs_mode_from_destination(root, ctx);
         let destination = resolve_destination(root, ctx, Kind::Dir)?;
-        (detached_fs(ctx, destination.as_fd())?, destination)
+        (detached_fs(ctx, destination.as_fd(), inherited_mode)?, destination)
     };
     kernel::move_mount(mount.as_fd(), destination.as_fd()).map_err(ctx.fail("attaching the mount to its destination"))?;
     apply_propagation(mount.as_fd(), &ctx.opts.propagation).map_err(ctx.fail("setting propagation"))
@@ -188,6 +189,16 @@ pub(super) fn detached_bind(ctx: &MountCtx, userns: &mut idmap::Cache, container
     Ok((tree, is_dir))
 }
 
+/// runc gives a tmpfs without `mode=` the mode of the directory it covers, when
+/// that directory was in the image (a new one keeps tmpfs's own 1777).
+fn tmpfs_mode_from_destination(root: &Root, ctx: &MountCtx) -> Option<libc::mode_t> {
+    if ctx.kind != "tmpfs" || ctx.opts.data.iter().any(|o| o.starts_with("mode=")) {
+        return None;
+    }
+    let existing = root.resolve(Path::new(&ctx.mount.destination)).ok()?;
+    kernel::fstat(existing.as_fd()).ok().filter(kernel::is_dir).map(|st| st.st_mode & 0o7777)
+}
+
 /// sb flags fsconfig knows by name; the other MS_* flags are per-mount attributes,
 /// except MS_SILENT (it only quiets the kernel log) and MS_I_VERSION (filesystems
 /// that keep i_version manage it themselves), which the new mount API has no name for.
@@ -201,7 +212,7 @@ const SB_FLAGS: &[(libc::c_ulong, &str)] = &[
 
 /// A new detached filesystem: each option a separate fsconfig call, so the kernel's
 /// refusal names the option. A tmpfs stays writable until tmpcopyup has filled it.
-fn detached_fs(ctx: &MountCtx, destination: BorrowedFd) -> Result<OwnedFd, RootfsError> {
+fn detached_fs(ctx: &MountCtx, destination: BorrowedFd, inherited_mode: Option<libc::mode_t>) -> Result<OwnedFd, RootfsError> {
     let fs = kernel::FsContext::open(ctx.kind).map_err(ctx.fail("opening the filesystem type"))?;
     let refused = |step: &'static str, option: &str, error: io::Error| {
         let known = options::known_options().any(|k| k == option);
@@ -224,11 +235,8 @@ fn detached_fs(ctx: &MountCtx, destination: BorrowedFd) -> Result<OwnedFd, Rootf
     if let Some(label) = ctx.label {
         fs.set_string("context", label).map_err(|e| refused("setting the SELinux context", label, e))?;
     }
-    if ctx.kind == "tmpfs" && !ctx.opts.data.iter().any(|o| o.starts_with("mode=")) {
-        // runc gives a tmpfs the mode of the directory it covers.
-        let st = kernel::fstat(destination).map_err(ctx.fail("checking the destination"))?;
-        let mode = format!("{:o}", st.st_mode & 0o7777);
-        fs.set_string("mode", &mode).map_err(|e| refused("setting an option", "mode", e))?;
+    if let Some(mode) = inherited_mode {
+        fs.set_string("mode", &format!("{mode:o}")).map_err(|e| refused("setting an option", "mode", e))?;
     }
     fs.create().map_err(|e| {
         let why = fs.message().map(|m| format!(" ({m})")).unwrap_or_default();
