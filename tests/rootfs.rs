@@ -481,6 +481,20 @@ fn proc_destination_that_is_a_symlink_is_refused() {
 }
 
 #[test]
+fn sys_destination_that_is_a_symlink_is_refused() {
+    if skip_unless_root() {
+        return;
+    }
+    let env = Env::new("sys-link", &["true"]);
+    let fake = host_dir(&env, "fake-sys");
+    std::fs::remove_dir(rootfs(&env).join("sys")).unwrap();
+    symlink(&fake, rootfs(&env).join("sys")).unwrap();
+    let (code, _, err) = env.run();
+    assert_ne!(code, 0);
+    assert_refused(&env, &err, "ordinary directory");
+}
+
+#[test]
 fn mount_inside_proc_is_refused() {
     if skip_unless_root() {
         return;
@@ -605,6 +619,8 @@ fn console_symlink_is_not_followed() {
     let (ok, err) = env.detached(&["create", "--console-socket", &socket, "--bundle", &bundle, &env.id]);
     assert!(ok, "{err}");
     let _console = holder.join().unwrap().unwrap();
+    let init_mounts = std::fs::read_to_string(format!("/proc/{}/mountinfo", env.pid())).unwrap();
+    assert!(init_mounts.lines().any(|l| l.contains(" /dev/console ") && l.contains(" - devpts ")), "the pty is not on /dev/console: {init_mounts}");
     let console = rootfs(&env).join("dev/console");
     assert!(!std::fs::symlink_metadata(&console).unwrap().file_type().is_symlink(), "the symlink was kept");
     assert!(host_mounts_under(&env.dir).is_empty(), "a mount reached the host");
