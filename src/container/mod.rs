@@ -4,6 +4,7 @@
 
 pub mod create;
 pub mod delete;
+pub mod exec;
 pub mod features;
 pub mod info;
 pub mod kill;
@@ -35,6 +36,8 @@ pub enum ContainerError {
     Hook(#[from] HookError),
     #[error(transparent)]
     Tty(#[from] TtyError),
+    #[error(transparent)]
+    Capabilities(#[from] crate::capabilities::CapError),
     #[error("{what} {path}: {source}")]
     Io { what: &'static str, path: PathBuf, source: io::Error },
     #[error("{what}: {source}")]
@@ -43,6 +46,9 @@ pub enum ContainerError {
     WrongStatus { id: String, status: &'static str, action: &'static str },
     #[error("{0}")]
     Usage(String),
+    /// What the init reported after `start` released it (a startContainer hook, execve).
+    #[error("{0}")]
+    Started(String),
 }
 
 impl ContainerError {
