@@ -52,9 +52,31 @@ impl Root {
     /// last component as `last`. Symlinks met on the way are followed inside the root.
     pub fn resolve_or_create(&self, path: &Path, last: Kind) -> io::Result<OwnedFd> {
         match self.resolve(path) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => self.walk_creating(path, last),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => match self.create_last(path, last) {
+                Some(fd) => Ok(fd),
+                None => self.walk_creating(path, last),
+            },
             other => other,
         }
+    }
+
+    /// The common case of a missing path: only its last component is missing. Anything
+    /// else (a missing parent, a symlink in the way) is left to the full walk.
+    fn create_last(&self, path: &Path, last: Kind) -> Option<OwnedFd> {
+        let Some(Component::Normal(name)) = path.components().next_back() else { return None };
+        let name = kernel::cstr(name.as_bytes()).ok()?;
+        let parent = self.resolve(path.parent()?).ok()?;
+        let made = match last {
+            Kind::Dir => kernel::mkdirat(parent.as_fd(), &name, 0o755),
+            Kind::File => kernel::openat(parent.as_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY, 0o644).map(drop),
+        };
+        if made.is_err() {
+            return None;
+        }
+        let fd = kernel::openat(parent.as_fd(), &name, libc::O_PATH, 0).ok()?;
+        let kind = kernel::fstat(fd.as_fd()).ok()?.st_mode & libc::S_IFMT;
+        let expected = if last == Kind::Dir { libc::S_IFDIR } else { libc::S_IFREG };
+        (kind == expected).then_some(fd)
     }
 
     /// The directory that holds `path` (created if missing) and the final name.
