@@ -153,8 +153,10 @@ fn recursive_read_only_reaches_submounts() {
     let _ = std::process::Command::new("mount").arg("--make-private").arg(&sub).status();
     add_mount(&mut env, json!({"destination": "/top", "source": volume, "options": ["rbind", "rro"]}));
     add_mount(&mut env, json!({"destination": "/plain", "source": volume, "options": ["rbind", "ro"]}));
-    let out = env.run_ok();
+    let (code, out, err) = env.run();
+    // Unmounted before any assertion, so a failure leaves nothing on the host.
     let _ = std::process::Command::new("umount").arg(&sub).status();
+    assert_eq!(code, 0, "{err}");
     assert_eq!(out.matches("Read-only file system").count(), 2, "{out}");
     assert!(out.contains("sub-writable"), "plain ro is not recursive: {out}");
 }

@@ -169,6 +169,42 @@ fn components(path: &[u8]) -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn temp_root(name: &str) -> (PathBuf, Root) {
+        let dir = std::env::temp_dir().join(format!("hull-paths-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        let root = Root::open(&dir).unwrap();
+        (dir, root)
+    }
+
+    fn path_of(fd: &OwnedFd) -> PathBuf {
+        std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(fd))).unwrap()
+    }
+
+    #[test]
+    fn created_paths_stay_inside_through_symlinks() {
+        let (dir, root) = temp_root("create");
+        std::os::unix::fs::symlink("/outside/target", dir.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../../..", dir.join("etc/up")).unwrap();
+        let fd = root.resolve_or_create(Path::new("/abs/sub"), Kind::Dir).unwrap();
+        assert_eq!(path_of(&fd), dir.join("outside/target/sub"), "a dangling absolute link is followed inside");
+        let fd = root.resolve_or_create(Path::new("/etc/up/etc/file"), Kind::File).unwrap();
+        assert_eq!(path_of(&fd), dir.join("etc/file"), "'..' stops at the root");
+        assert!(dir.join("etc/file").is_file());
+        let fd = root.resolve_or_create(Path::new("new/dir"), Kind::Dir).unwrap();
+        assert_eq!(path_of(&fd), dir.join("new/dir"), "relative is relative to the root");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn symlinks_can_be_refused() {
+        let (dir, root) = temp_root("nosym");
+        std::os::unix::fs::symlink("etc", dir.join("proc")).unwrap();
+        assert_eq!(root.resolve_no_symlinks(Path::new("/proc")).unwrap_err().raw_os_error(), Some(libc::ELOOP));
+        assert_eq!(path_of(&root.resolve(Path::new("/proc")).unwrap()), dir.join("etc"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn components_pop_in_order() {
         let mut c = components(b"/a//./b/../c");
