@@ -742,3 +742,17 @@ fn tmpfs_without_mode_takes_the_mode_of_the_directory_it_covers() {
     add_mount(&mut env, json!({"destination": "/fresh", "type": "tmpfs", "source": "tmpfs"}));
     assert_eq!(env.run_ok(), "700\n1777\n");
 }
+
+#[test]
+fn remount_option_changes_an_earlier_mount() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("remount", &["sh", "-c", "touch /scratch/x 2>&1; grep ' /scratch ' /proc/self/mountinfo; true"]);
+    add_mount(&mut env, json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}));
+    add_mount(&mut env, json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["remount", "ro", "size=2m"]}));
+    let out = env.run_ok();
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert_eq!(out.matches(" /scratch ").count(), 1, "remounted, not stacked: {out}");
+    assert!(out.contains("size=2048k"), "{out}");
+}
