@@ -756,3 +756,14 @@ fn remount_option_changes_an_earlier_mount() {
     assert_eq!(out.matches(" /scratch ").count(), 1, "remounted, not stacked: {out}");
     assert!(out.contains("size=2048k"), "{out}");
 }
+
+#[test]
+fn missing_cwd_is_created_even_under_a_read_only_root() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("cwd-made", &["pwd"]);
+    env.config["process"]["cwd"] = json!("/work/dir");
+    env.config["root"]["readonly"] = json!(true);
+    assert_eq!(env.run_ok(), "/work/dir\n");
+}

@@ -1,10 +1,11 @@
-//! After pivot_root: readonlyPaths, maskedPaths, a read-only /dev or root.
+//! After pivot_root: readonlyPaths, maskedPaths, process.cwd made if missing,
+//! a read-only /dev or root.
 //! Paths that do not exist are skipped, as runc does. Every path is resolved
 //! with openat2 (no magic links) and changed through its fd, so neither a
 //! symlink nor a planted file redirects a mask (CVE-2025-31133).
 
 use super::mounts::per_mount_attrs;
-use super::paths::Root;
+use super::paths::{Kind, Root};
 use super::{RootfsError, io_err, kernel};
 use crate::spec::Spec;
 use std::io;
@@ -22,6 +23,7 @@ pub(super) fn finish(spec: &Spec) -> Result<(), RootfsError> {
             masks.mask(&root, Path::new(path))?;
         }
     }
+    create_cwd(&root, spec)?;
     // /dev was left writable so its nodes could be made; now it gets the config's flags.
     if let Some(dev) = spec.mounts.iter().find(|m| super::options::clean(&m.destination) == "/dev") {
         let flags = super::options::parse(&dev.options).flags;
@@ -34,6 +36,18 @@ pub(super) fn finish(spec: &Spec) -> Result<(), RootfsError> {
         kernel::mount_setattr(root.fd(), &attr, false).map_err(io_err("making the root read-only", Path::new("/")))?;
     }
     Ok(())
+}
+
+/// runc makes process.cwd when the image lacks it, before the root turns read-only.
+/// Anything but a missing path (a magic link, say) is left for chdir to judge.
+fn create_cwd(root: &Root, spec: &Spec) -> Result<(), RootfsError> {
+    let Some(cwd) = spec.process.as_ref().map(|p| Path::new(&p.cwd)) else { return Ok(()) };
+    match root.resolve(cwd) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            root.resolve_or_create(cwd, Kind::Dir).map(drop).map_err(io_err("process.cwd: creating", cwd))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn resolve_existing(root: &Root, path: &Path, what: &'static str) -> Result<Option<OwnedFd>, RootfsError> {
