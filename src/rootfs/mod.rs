@@ -2,7 +2,6 @@
 //!
 //! ```text
 //!  prepare  (before pivot_root, /proc is the host's)
-//!    ├─ cgroup namespace re-rooted at the container's cgroup
 //!    ├─ propagation of / (rslave unless linux.rootfsPropagation), rootfs bound on itself
 //!    ├─ mounts[]      mounts.rs   (cgroupfs.rs, copyup.rs, idmap.rs)
 //!    └─ /dev          devices.rs
@@ -100,7 +99,6 @@ pub fn resolve_sources(spec: &mut Spec, bundle: &Path) {
 
 /// Everything before pivot_root: propagation, the rootfs bind, the mounts and /dev.
 pub fn prepare(plan: &RootfsPlan) -> Result<(), RootfsError> {
-    rejoin_cgroup_namespace(plan.spec)?;
     let propagation = configured_propagation(plan.spec);
     let root = Path::new("/");
     sys::mount(None, root, None, propagation.unwrap_or(libc::MS_SLAVE | libc::MS_REC), None).map_err(io_err("setting propagation of", root))?;
@@ -125,17 +123,6 @@ fn selinux_mount_label(spec: &Spec) -> Option<&str> {
     let label = spec.linux.as_ref().and_then(|l| l.mount_label.as_deref()).filter(|l| !l.is_empty())?;
     let selinuxfs = kernel::openat2(paths::at_fdcwd(), Path::new("/sys/fs/selinux"), libc::O_PATH | libc::O_DIRECTORY, 0, 0).ok()?;
     (kernel::fs_magic(std::os::fd::AsFd::as_fd(&selinuxfs)).ok()? == SELINUX_MAGIC).then_some(label)
-}
-
-/// A new cgroup namespace is rooted where the process is when it is made. clone
-/// made it before the parent moved the init into its cgroups; made again now, the
-/// container sees its own cgroup as `/`, in /proc/self/cgroup and in cgroup mounts.
-fn rejoin_cgroup_namespace(spec: &Spec) -> Result<(), RootfsError> {
-    let new_cgroup_ns = spec.linux.as_ref().is_some_and(|l| l.namespaces.iter().any(|n| n.kind == "cgroup" && n.path.as_deref().is_none_or(str::is_empty)));
-    if new_cgroup_ns {
-        sys::unshare(libc::CLONE_NEWCGROUP).map_err(io_err("making the cgroup namespace at", Path::new("the container's cgroup")))?;
-    }
-    Ok(())
 }
 
 /// With a shared /, the rootfs bind would propagate to the host, and pivot_root refuses
