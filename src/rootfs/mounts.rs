@@ -260,17 +260,7 @@ fn detached_fs(ctx: &MountCtx, destination: BorrowedFd, inherited_mode: Option<l
 
 /// The MOUNT_ATTR_* of mount(2) flags; no atime flag means relatime, as with mount(2).
 pub(super) fn per_mount_attrs(flags: libc::c_ulong) -> u64 {
-    let pairs = [
-        (libc::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
-        (libc::MS_NOSUID, libc::MOUNT_ATTR_NOSUID),
-        (libc::MS_NODEV, libc::MOUNT_ATTR_NODEV),
-        (libc::MS_NOEXEC, libc::MOUNT_ATTR_NOEXEC),
-        (libc::MS_NOATIME, libc::MOUNT_ATTR_NOATIME),
-        (libc::MS_STRICTATIME, libc::MOUNT_ATTR_STRICTATIME),
-        (libc::MS_NODIRATIME, libc::MOUNT_ATTR_NODIRATIME),
-        (libc::MS_NOSYMFOLLOW, libc::MOUNT_ATTR_NOSYMFOLLOW),
-    ];
-    pairs.iter().filter(|(ms, _)| flags & ms != 0).fold(0, |acc, (_, attr)| acc | attr)
+    super::options::ms_to_attr(flags)
 }
 
 fn apply_recursive(mount: BorrowedFd, ctx: &MountCtx) -> Result<(), RootfsError> {

@@ -195,7 +195,7 @@ pub fn parse(options: &[String]) -> MountOptions {
     parsed
 }
 
-fn ms_to_attr(flags: c_ulong) -> u64 {
+pub(super) fn ms_to_attr(flags: c_ulong) -> u64 {
     MS_TO_ATTR.iter().filter(|(ms, _)| flags & ms != 0).fold(0, |acc, (_, attr)| acc | attr)
 }
 
