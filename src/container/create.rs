@@ -34,7 +34,6 @@ pub fn create(global: &Global, args: &CreateArgs, detached: Detached) -> Result<
     let spec = spec::load(&bundle)?;
     let plan = spec::validate::validate(&spec)?;
     let linux = spec.linux.clone().unwrap_or_default();
-    cgroups::check_resources(linux.resources.as_ref())?;
     let process = spec.process.as_ref().ok_or_else(|| spec::SpecError::invalid("process", "missing"))?;
     check_terminal(process.terminal, args.console_socket.as_deref(), detached)?;
     let rootfs = rootfs_path(&bundle, &spec)?;
@@ -63,6 +62,7 @@ pub fn create(global: &Global, args: &CreateArgs, detached: Detached) -> Result<
     let made = (|| {
         let fifo = make_exec_fifo(&dir.fifo_path())?;
         cgroups.create()?;
+        cgroups.apply(linux.resources.as_ref(), cgroups::Apply::Create)?;
         let console = args.console_socket.as_deref().map(tty::connect).transpose()?;
         let template = record.clone();
         let launched = launch(&Launch {
