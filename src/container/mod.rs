@@ -4,13 +4,18 @@
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod features;
 pub mod info;
 pub mod kill;
+pub mod pause;
+pub mod ps;
+pub mod resume;
 pub mod run;
 pub mod spec;
 pub mod start;
 pub mod state;
+pub mod update;
 
 use crate::cgroups::CgroupError;
 use crate::hooks::HookError;
