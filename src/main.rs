@@ -16,7 +16,7 @@ fn main() {
     let global = &invocation.global;
     logging::init(global.log.clone(), global.log_format, global.debug);
     let result: Result<i32, ContainerError> = match &invocation.command {
-        Command::Create(args) => container::create::create(global, args, container::create::Detached::Yes).map(|_| 0),
+        Command::Create(args) => container::create::create(global, args, container::create::Console::Detached).map(|_| 0),
         Command::Run { create, detach, keep, no_subreaper } => container::run::run(global, create, *detach, *keep, *no_subreaper),
         Command::Start { id } => container::start::start(global, id).map(|()| 0),
         Command::State { id } => container::info::state(global, id).map(|()| 0),

@@ -94,3 +94,71 @@ pub fn send_fd(socket: RawFd, fd: RawFd) -> io::Result<()> {
     sys::cvt_long(unsafe { libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) } as libc::c_long)?;
     Ok(())
 }
+
+/// Receives the one fd sent with SCM_RIGHTS on `socket`.
+pub fn receive_fd(socket: RawFd) -> io::Result<OwnedFd> {
+    let mut data = [0u8; 64];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    // SAFETY: CMSG_SPACE is a pure computation.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: an all-zero msghdr is valid; we point it at live buffers.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: msg points at live buffers for the duration of the call.
+    sys::cvt_long(unsafe { libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC) } as libc::c_long)?;
+    // SAFETY: the control buffer is ours; CMSG_FIRSTHDR checks its length.
+    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    // SAFETY: cmsg is non-null and within the control buffer.
+    if cmsg.is_null() || unsafe { (*cmsg).cmsg_type } != libc::SCM_RIGHTS {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no fd in the console message"));
+    }
+    // SAFETY: an SCM_RIGHTS header carries an fd that is now ours.
+    Ok(unsafe { OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>())) })
+}
+
+/// Our own terminal in raw mode while we relay a container's pty; restored on drop.
+pub struct RawMode {
+    saved: Option<libc::termios>,
+}
+
+impl RawMode {
+    pub fn enter() -> RawMode {
+        // SAFETY: an all-zero termios is valid for tcgetattr to fill.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd 0 and a valid termios pointer.
+        if unsafe { libc::isatty(0) } != 1 || unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
+            return RawMode { saved: None };
+        }
+        let mut raw = saved;
+        // SAFETY: raw is a valid termios.
+        unsafe {
+            libc::cfmakeraw(&mut raw);
+            libc::tcsetattr(0, libc::TCSANOW, &raw);
+        }
+        RawMode { saved: Some(saved) }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            // SAFETY: restoring the termios we read from fd 0.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
+        }
+    }
+}
+
+/// Copies our window size to the pty.
+pub fn copy_window_size(master: RawFd) {
+    // SAFETY: an all-zero winsize is valid; TIOCGWINSZ fills it, TIOCSWINSZ reads it.
+    unsafe {
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) == 0 {
+            libc::ioctl(master, libc::TIOCSWINSZ, &ws);
+        }
+    }
+}

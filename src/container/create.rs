@@ -10,6 +10,7 @@ use crate::spec::{self, Spec};
 use crate::sys;
 use crate::tty;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 /// What a successful create leaves for `run` to carry on with.
@@ -18,14 +19,16 @@ pub struct Created {
     pub record: Record,
 }
 
-/// How the caller will treat the container's terminal.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Detached {
-    Yes,
-    No,
+/// Where a terminal's pty master goes when no --console-socket names a place.
+#[derive(Clone, Copy)]
+pub enum Console<'a> {
+    /// hull exits after create: a terminal needs --console-socket.
+    Detached,
+    /// `run` in the foreground relays the pty itself, as runc does.
+    Relay(&'a UnixStream),
 }
 
-pub fn create(global: &Global, args: &CreateArgs, detached: Detached) -> Result<Created, ContainerError> {
+pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Created, ContainerError> {
     super::state::validate_id(&args.id)?;
     if global.systemd_cgroup {
         return Err(cgroups::CgroupError::NoSystemd.into());
@@ -35,7 +38,11 @@ pub fn create(global: &Global, args: &CreateArgs, detached: Detached) -> Result<
     let plan = spec::validate::validate(&spec)?;
     let linux = spec.linux.clone().unwrap_or_default();
     let process = spec.process.as_ref().ok_or_else(|| spec::SpecError::invalid("process", "missing"))?;
-    check_terminal(process.terminal, args.console_socket.as_deref(), detached)?;
+    check_terminal(process.terminal, args.console_socket.as_deref(), console)?;
+    let relay = match console {
+        Console::Relay(socket) if process.terminal && args.console_socket.is_none() => Some(socket.as_raw_fd()),
+        _ => None,
+    };
     let rootfs = rootfs_path(&bundle, &spec)?;
 
     let dir = ContainerDir::create(&global.root, &args.id)?;
@@ -71,7 +78,8 @@ pub fn create(global: &Global, args: &CreateArgs, detached: Detached) -> Result<
             plan: &plan,
             rootfs: &rootfs,
             exec_fifo: &fifo,
-            console_socket: console.as_ref().map(|c| c.as_raw_fd()),
+            console_socket: console.as_ref().map(|c| c.as_raw_fd()).or(relay),
+            keyring: (!args.no_new_keyring).then_some(args.id.as_str()),
             no_pivot: args.no_pivot,
             preserve_fds: args.preserve_fds,
             lock_fd: dir.lock_fd(),
@@ -102,10 +110,9 @@ pub fn create(global: &Global, args: &CreateArgs, detached: Detached) -> Result<
 }
 
 /// runc's rules: a terminal needs a socket to hand the pty to, and a socket needs a terminal.
-fn check_terminal(terminal: bool, socket: Option<&Path>, detached: Detached) -> Result<(), ContainerError> {
-    match (terminal, socket, detached) {
-        (true, None, Detached::Yes) => Err(ContainerError::Usage("process.terminal is true but no --console-socket was given to hand the pty to".into())),
-        (true, None, Detached::No) => Err(ContainerError::Usage("process.terminal in the foreground needs --console-socket (hull does not proxy a pty yet)".into())),
+fn check_terminal(terminal: bool, socket: Option<&Path>, console: Console) -> Result<(), ContainerError> {
+    match (terminal, socket, console) {
+        (true, None, Console::Detached) => Err(ContainerError::Usage("process.terminal is true but no --console-socket was given to hand the pty to".into())),
         (false, Some(_), _) => Err(ContainerError::Usage("--console-socket given but process.terminal is false".into())),
         _ => Ok(()),
     }

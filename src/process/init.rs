@@ -58,10 +58,14 @@ pub struct InitContext<'a> {
     /// exec.fifo, opened read-write: reading blocks until `hull start` writes.
     pub exec_fifo: RawFd,
     pub console_socket: Option<RawFd>,
+    /// The session keyring to join (runc's default), or None with --no-new-keyring.
+    pub keyring: Option<&'a str>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
-    /// Whether clone3 already made every new namespace (see parent.rs).
-    pub namespaces_made_by_clone: bool,
+    /// The new namespaces clone3 already made (see `parent::clone_flags`).
+    pub clone_flags: libc::c_int,
+    /// Whether the parent joined pid and time namespaces for us before clone3.
+    pub pid_and_time_joined_by_parent: bool,
     /// Fds of the parent's that the init must not hold: its end of the socket, the state lock.
     pub parent_fds: &'a [RawFd],
 }
@@ -84,6 +88,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     prepare_process(ctx)?;
     enter_namespaces(ctx)?;
     let state = wait_proceed(ctx)?;
+    join_session_keyring(ctx.keyring)?;
     let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot };
     rootfs::prepare(&rootfs_plan)?;
     run_runtime_hooks(ctx)?;
@@ -126,35 +131,30 @@ fn prepare_process(ctx: &InitContext) -> Result<(), InitError> {
     Ok(())
 }
 
-/// Joins namespaces by path and makes the new ones clone3 could not; forks
+/// Joins namespaces by path and makes the new ones clone3 did not; forks
 /// again where the kernel demands it. Returns in the process that is the init.
 fn enter_namespaces(ctx: &InitContext) -> Result<(), InitError> {
     let ns = &ctx.plan.namespaces;
-    let linux = ctx.spec.linux.clone().unwrap_or_default();
-    if ctx.namespaces_made_by_clone {
-        // pid and time were joined by the parent before clone3.
-        for (kind, path) in ns.joins.iter().filter(|(k, _)| !matches!(k, NsKind::Pid | NsKind::Time)) {
-            namespaces::join(*kind, path)?;
-        }
-        if ns.creates(NsKind::User) {
-            request_id_maps(ctx)?;
-        }
-    } else {
-        for (kind, path) in &ns.joins {
-            namespaces::join(*kind, path)?;
-        }
-        if ns.creates(NsKind::User) {
+    let by_parent = ctx.pid_and_time_joined_by_parent;
+    for (kind, path) in ns.joins.iter().filter(|(k, _)| !(by_parent && matches!(k, NsKind::Pid | NsKind::Time))) {
+        namespaces::join(*kind, path)?;
+    }
+    let remaining = ns.new_flags & !ctx.clone_flags;
+    if ns.creates(NsKind::User) {
+        if remaining & libc::CLONE_NEWUSER != 0 {
             namespaces::unshare(libc::CLONE_NEWUSER, "user")?;
-            request_id_maps(ctx)?;
         }
-        namespaces::unshare(ns.new_flags & !(libc::CLONE_NEWUSER | libc::CLONE_NEWTIME), "pid, mount, network, ipc, uts, cgroup")?;
+        request_id_maps(ctx)?;
     }
-    if ns.creates(NsKind::Time) {
+    namespaces::unshare(remaining & !(libc::CLONE_NEWUSER | libc::CLONE_NEWTIME), "pid, mount, network, ipc, uts, cgroup")?;
+    if remaining & libc::CLONE_NEWTIME != 0 {
         namespaces::unshare(libc::CLONE_NEWTIME, "time")?;
-        namespaces::write_time_offsets(&linux.time_offsets)?;
+        let offsets = ctx.spec.linux.as_ref().map(|l| l.time_offsets.clone()).unwrap_or_default();
+        namespaces::write_time_offsets(&offsets)?;
     }
-    let pid_ns_pending = !ctx.namespaces_made_by_clone && ns.has(NsKind::Pid);
-    if ns.creates(NsKind::Time) || pid_ns_pending {
+    // unshare and setns of pid and time namespaces only apply to children.
+    let joined_for_children = !by_parent && (ns.joins(NsKind::Pid).is_some() || ns.joins(NsKind::Time).is_some());
+    if remaining & (libc::CLONE_NEWPID | libc::CLONE_NEWTIME) != 0 || joined_for_children {
         match clone(0).map_err(sys_err("fork of the init"))? {
             Forked::Child => {}
             Forked::Parent(pid) => {
@@ -192,6 +192,20 @@ fn wait_proceed(ctx: &InitContext) -> Result<Vec<u8>, InitError> {
             unsafe { libc::_exit(1) }
         }
         other => Err(InitError::Sync(format!("expected Proceed, got {other:?}"))),
+    }
+}
+
+/// A keyring of the container's own, so it cannot read the host's session keys.
+fn join_session_keyring(name: Option<&str>) -> Result<(), InitError> {
+    let Some(name) = name else { return Ok(()) };
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_int = 1;
+    let c = CString::new(name).map_err(|_| InitError::Refused(format!("keyring name {name:?} contains a NUL byte")))?;
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING) reads one C string.
+    match sys::cvt_long(unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr()) }) {
+        Ok(_) => Ok(()),
+        // Kernels without keyrings: nothing to isolate.
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => Ok(()),
+        Err(e) => Err(sys_err(format!("joining session keyring {name:?}"))(e)),
     }
 }
 

@@ -42,6 +42,7 @@ pub struct Launch<'a> {
     pub rootfs: &'a Path,
     pub exec_fifo: &'a OwnedFd,
     pub console_socket: Option<RawFd>,
+    pub keyring: Option<&'a str>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
     /// The state directory's lock: the init must not keep it.
@@ -57,12 +58,28 @@ pub struct Launched {
     pub start_time: u64,
 }
 
-/// Whether one clone3 can make every new namespace. Not when the user namespace
-/// is joined (the others must be made from inside it), nor when a new user
-/// namespace would own namespaces joined by path (it has no rights over them).
-fn namespaces_made_by_clone(ns: &NamespacePlan) -> bool {
+/// Which new namespaces clone3 makes itself; the init unshares the rest.
+///
+/// All of them, except: none when the user namespace is joined (the others must
+/// be made from inside it) or when a new user namespace would own namespaces
+/// joined by path (it has no rights over them); and never a time namespace (its
+/// offsets must be written before any process enters it), nor then the pid
+/// namespace, whose init must be the process forked after the time namespace.
+pub fn clone_flags(ns: &NamespacePlan) -> libc::c_int {
+    if init_enters_user_ns_first(ns) {
+        return 0;
+    }
+    if ns.creates(NsKind::Time) {
+        return ns.new_flags & !(libc::CLONE_NEWTIME | libc::CLONE_NEWPID);
+    }
+    ns.new_flags
+}
+
+/// Whether the init must enter or make its user namespace before anything
+/// else, and so join and make every other namespace itself.
+fn init_enters_user_ns_first(ns: &NamespacePlan) -> bool {
     let joins_in_child = ns.joins.iter().any(|(k, _)| !matches!(k, NsKind::Pid | NsKind::Time));
-    ns.joins(NsKind::User).is_none() && !(ns.creates(NsKind::User) && joins_in_child)
+    ns.joins(NsKind::User).is_some() || (ns.creates(NsKind::User) && joins_in_child)
 }
 
 /// Joins pid and time namespaces for our children only, and returns how to undo it.
@@ -106,9 +123,9 @@ impl Drop for Started {
 pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
     let (parent_end, child_end) = sync::pair().map_err(|source| LaunchError::Sys { what: "creating the sync socketpair", source })?;
     let ns = &l.plan.namespaces;
-    let by_clone = namespaces_made_by_clone(ns);
-    let saved = if by_clone { join_for_children(ns)? } else { Vec::new() };
-    let flags = if by_clone { ns.new_flags & !libc::CLONE_NEWTIME } else { 0 };
+    let flags = clone_flags(ns);
+    let parent_joins = !init_enters_user_ns_first(ns);
+    let saved = if parent_joins { join_for_children(ns)? } else { Vec::new() };
     let forked = clone(flags);
     match forked {
         Ok(Forked::Child) => {
@@ -121,9 +138,11 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
                 sync: &child_end,
                 exec_fifo: l.exec_fifo.as_raw_fd(),
                 console_socket: l.console_socket,
+                keyring: l.keyring,
                 no_pivot: l.no_pivot,
                 preserve_fds: l.preserve_fds,
-                namespaces_made_by_clone: by_clone,
+                clone_flags: flags,
+                pid_and_time_joined_by_parent: parent_joins,
                 parent_fds: &parent_fds,
             };
             init::run(&ctx)
@@ -204,5 +223,39 @@ fn describe_death(started: &mut Started) -> String {
             }
         }
         Err(e) => format!("vanished during setup: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::config::Namespace;
+
+    fn plan(list: &[(&str, Option<&str>)]) -> NamespacePlan {
+        let ns: Vec<Namespace> = list.iter().map(|(k, p)| Namespace { kind: k.to_string(), path: p.map(String::from) }).collect();
+        NamespacePlan::from_spec(&ns).unwrap()
+    }
+
+    #[test]
+    fn one_clone_makes_all_in_the_common_case() {
+        let ns = plan(&[("pid", None), ("network", None), ("mount", None), ("ipc", None), ("uts", None)]);
+        assert_eq!(clone_flags(&ns), ns.new_flags);
+        let ns = plan(&[("user", None), ("pid", None), ("mount", None)]);
+        assert_eq!(clone_flags(&ns), ns.new_flags);
+    }
+
+    #[test]
+    fn time_namespace_leaves_pid_and_time_to_the_init() {
+        let ns = plan(&[("pid", None), ("mount", None), ("time", None)]);
+        assert_eq!(clone_flags(&ns), libc::CLONE_NEWNS);
+    }
+
+    #[test]
+    fn joined_user_namespace_means_the_init_does_everything() {
+        let ns = plan(&[("user", Some("/proc/1/ns/user")), ("pid", None)]);
+        assert_eq!(clone_flags(&ns), 0);
+        let ns = plan(&[("user", None), ("network", Some("/proc/1/ns/net"))]);
+        assert_eq!(clone_flags(&ns), 0);
+        assert!(!init_enters_user_ns_first(&plan(&[("user", None), ("pid", Some("/proc/1/ns/pid"))])));
     }
 }

@@ -73,9 +73,33 @@ impl Env {
         out
     }
 
-    pub fn create(&self) -> Output {
+    /// `hull create`: the init inherits hull's stdio, so it gets files, not
+    /// pipes the test would wait on; returns (success, stderr).
+    pub fn create(&self) -> (bool, String) {
         let bundle = self.bundle.to_string_lossy().into_owned();
-        self.hull(&["create", "--bundle", &bundle, &self.id])
+        self.detached(&["create", "--bundle", &bundle, &self.id])
+    }
+
+    /// Runs hull with stdout and stderr going to files in the test dir.
+    pub fn detached(&self, args: &[&str]) -> (bool, String) {
+        self.write_config();
+        let out = self.dir.join("container.out");
+        let err = self.dir.join("hull.err");
+        let status = Command::new(HULL)
+            .arg("--root")
+            .arg(&self.root)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .status()
+            .unwrap();
+        (status.success(), std::fs::read_to_string(err).unwrap_or_default())
+    }
+
+    /// What the container wrote to stdout so far (after `create`/`run -d`).
+    pub fn container_output(&self) -> String {
+        std::fs::read_to_string(self.dir.join("container.out")).unwrap_or_default()
     }
 
     pub fn state(&self) -> Value {
@@ -98,6 +122,30 @@ impl Env {
         let bundle = self.bundle.to_string_lossy().into_owned();
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         assert!(!mounts.contains(&bundle), "a mount under {bundle} left behind");
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            if let Ok(root) = std::fs::read_link(entry.path().join("root")) {
+                assert!(!root.starts_with(&self.bundle), "process {:?} left in the container", entry.file_name());
+            }
+        }
+    }
+
+    /// The init's pid from `state`.
+    pub fn pid(&self) -> i32 {
+        self.state()["pid"].as_i64().unwrap() as i32
+    }
+
+    /// Blocks until the process `pid` has exited (pidfd), at most 10 s.
+    pub fn wait_exit(pid: i32) {
+        // SAFETY: pidfd_open takes a pid and flags.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+        if fd < 0 {
+            return;
+        }
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, 10_000) };
+        // SAFETY: fd is ours.
+        unsafe { libc::close(fd) };
     }
 }
 
