@@ -51,22 +51,9 @@ fn receive(path: &Path) -> String {
 
 /// `hull run --detach`, the container's stdio going to files in the test directory.
 fn run_detached(env: &Env) {
-    env.write_config();
-    std::fs::create_dir_all(&env.dir).unwrap();
-    let out = std::fs::File::create(env.dir.join("stdout")).unwrap();
-    let err = std::fs::File::create(env.dir.join("stderr")).unwrap();
-    let status = Command::new(HULL)
-        .arg("--root")
-        .arg(&env.root)
-        .args(["run", "--detach", "--bundle"])
-        .arg(&env.bundle)
-        .arg(&env.id)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err.try_clone().unwrap())
-        .status()
-        .unwrap();
-    assert!(status.success(), "run --detach failed: {}", std::fs::read_to_string(env.dir.join("stderr")).unwrap_or_default());
+    let bundle = env.bundle.to_string_lossy().into_owned();
+    let (ok, err) = env.detached(&["run", "--detach", "--bundle", &bundle, &env.id]);
+    assert!(ok, "run --detach failed: {err}");
 }
 
 fn cgroup_dir(env: &Env, hierarchy: &str) -> PathBuf {
@@ -308,9 +295,8 @@ fn a_value_the_kernel_refuses_fails_create_and_leaves_nothing() {
     }
     let mut env = Env::new("refused", &["true"]);
     resources(&mut env, json!({ "pids": { "limit": 5 }, "cpu": { "quota": 500, "period": 100000 } }));
-    let out = env.create();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let (ok, err) = env.create();
+    assert!(!ok);
     assert!(err.contains("cpu.cfs_quota_us") && err.contains("\"500\"") && err.contains("os error 22"), "{err}");
     env.assert_clean();
 }
@@ -322,7 +308,7 @@ fn resources_this_host_lacks_or_systemd_are_refused_clearly() {
     }
     let mut env = Env::new("lacks", &["true"]);
     resources(&mut env, json!({ "network": { "classID": 1048577 } }));
-    let err = stderr(&env.create());
+    let (_, err) = env.create();
     assert!(err.contains("linux.resources.network.classID: the net_cls controller is not available"), "{err}");
     env.assert_clean();
     let bundle = env.bundle.to_string_lossy().into_owned();
