@@ -316,3 +316,26 @@ fn resources_this_host_lacks_or_systemd_are_refused_clearly() {
     assert!(err.contains("--systemd-cgroup") && err.contains("systemd is not running"), "{err}");
     env.assert_clean();
 }
+
+#[test]
+fn v2_device_filter_allows_the_defaults_and_denies_the_rest() {
+    if skip_unless_root() {
+        return;
+    }
+    // Any cgroup2 directory can carry the program, the hybrid host's unified tree too.
+    let mount = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].into_iter().map(Path::new).find(|m| m.join("cgroup.controllers").exists());
+    let Some(mount) = mount else {
+        eprintln!("skipped: no cgroup2 mount");
+        return;
+    };
+    let dir = mount.join(format!("hull-test-bpf-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    let deny_all: Vec<hull::spec::resources::DeviceRule> = serde_json::from_str(r#"[{"allow":false,"access":"rwm"}]"#).unwrap();
+    let attached = hull::cgroups::bpf::attach_device_filter(&dir, &deny_all);
+    let script = format!("echo $$ > {}/cgroup.procs; head -c1 /dev/null && echo null-ok; head -c1 /dev/kmsg >/dev/null 2>&1 || echo kmsg-denied", dir.display());
+    let out = Command::new("/bin/busybox").args(["sh", "-c", &script]).output().unwrap();
+    let removed = std::fs::remove_dir(&dir);
+    attached.unwrap();
+    removed.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["null-ok", "kmsg-denied"], "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -6,6 +6,7 @@
 //! A systemd manager would sit beside this one; until it exists,
 //! `--systemd-cgroup` is refused with `NoSystemd`.
 
+pub mod bpf;
 pub mod devices;
 pub mod freezer;
 pub mod layout;
@@ -187,14 +188,16 @@ impl Cgroups {
     pub fn apply(&self, resources: Option<&Resources>, mode: Apply) -> Result<(), CgroupError> {
         let Some(resources) = resources.filter(|r| !r.is_empty()) else { return Ok(()) };
         let mut resources = resources.clone();
-        if !resources.devices.is_empty() && self.version_of(Controller::Devices) != Some(Version::V1) {
-            v2_devices(&resources)?;
-        }
         if mode == Apply::Update && !resources.devices.is_empty() {
             // Rewriting the allow-list denies every device for a moment; the running
             // container's own rules stay as create set them.
             crate::logging::warn("update: linux.resources.devices cannot be changed on a running container; ignored");
             resources.devices.clear();
+        }
+        // cgroup v2 has no device files: the allow-list is an eBPF program on the cgroup.
+        if !resources.devices.is_empty() && self.version_of(Controller::Devices) != Some(Version::V1) {
+            let dir = self.v2_dir().ok_or(CgroupError::Missing("devices"))?;
+            bpf::attach_device_filter(&dir.path, &resources.devices)?;
         }
         let facts = self.facts(&resources);
         let version_of = |c| self.version_of(c);
@@ -278,19 +281,6 @@ impl Cgroups {
     /// The directory of one controller (v1 name), if the container has it.
     pub fn controller_dir(&self, controller: Controller) -> Option<(&Path, Version)> {
         self.dir_of(controller).map(|d| (d.path.as_path(), d.version))
-    }
-}
-
-/// cgroup v2 has no device files: the allow-list is an eBPF program, which hull does
-/// not build yet. A lone deny-all (what every engine sends) is accepted with a
-/// warning, as hull did before; anything that allows a device is refused.
-fn v2_devices(resources: &Resources) -> Result<(), CgroupError> {
-    let only_deny_all = resources.devices.iter().all(|d| !d.allow && d.kind.as_deref().is_none_or(|k| k == "a") && d.major.is_none_or(|m| m < 0) && d.minor.is_none_or(|m| m < 0));
-    if only_deny_all {
-        crate::logging::warn("linux.resources.devices: cgroup v2 device filtering (eBPF) is not implemented; the deny-all rule is not enforced");
-        Ok(())
-    } else {
-        Err(CgroupError::Devices("cgroup v2 device rules need an eBPF program, which hull does not build yet".into()))
     }
 }
 
