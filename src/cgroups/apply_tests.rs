@@ -116,3 +116,14 @@ fn nothing_is_read_or_written_without_resources() {
     cg.apply(None, Apply::Create).unwrap();
     cg.apply(Some(&resources(r#"{"memory":{},"cpu":{}}"#)), Apply::Create).unwrap();
 }
+
+#[test]
+fn v2_create_makes_missing_parents() {
+    let t = Tree::new("v2create");
+    let leaf = t.0.join("a/b/c");
+    let cg = Cgroups::for_test(&[], Some(&leaf), None);
+    cg.create().unwrap();
+    assert!(leaf.is_dir());
+    // An existing directory (another container's parent) is fine.
+    cg.create().unwrap();
+}

@@ -131,6 +131,10 @@ impl Cgroups {
     /// nothing could join them).
     pub fn create(&self) -> Result<(), CgroupError> {
         for dir in &self.dirs {
+            if dir.version == Version::V2 {
+                create_v2(&dir.path)?;
+                continue;
+            }
             std::fs::create_dir_all(&dir.path).map_err(|source| CgroupError::Io { what: "creating cgroup", path: dir.path.clone(), source })?;
             if dir.version == Version::V1 && dir.controllers.iter().any(|c| c == "cpuset") {
                 for file in ["cpuset.cpus", "cpuset.mems"] {
@@ -282,6 +286,36 @@ impl Cgroups {
     pub fn controller_dir(&self, controller: Controller) -> Option<(&Path, Version)> {
         self.dir_of(controller).map(|d| (d.path.as_path(), d.version))
     }
+}
+
+/// Makes a v2 directory and any missing parents. The parents hull makes are its own, so it
+/// passes down to the leaf every controller they have; an existing parent is left as it is.
+fn create_v2(path: &Path) -> Result<(), CgroupError> {
+    let mut missing = Vec::new();
+    let mut at = path;
+    while !at.exists() {
+        missing.push(at);
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    for dir in missing.iter().rev() {
+        match std::fs::create_dir(dir) {
+            Ok(()) => {}
+            // Another container made the same parent a moment ago.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(CgroupError::Io { what: "creating cgroup", path: dir.to_path_buf(), source }),
+        }
+        if *dir != path {
+            let available = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+            for controller in available.split_whitespace() {
+                // Best effort: a controller that will not enable shows up later as NotDelegated, by name.
+                let _ = write_file(&dir.join("cgroup.subtree_control"), &format!("+{controller}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes one cgroup file (never creating it: a missing file is ENOENT, not a new file).
