@@ -311,6 +311,11 @@ fn resources_this_host_lacks_or_systemd_are_refused_clearly() {
     let (_, err) = env.create();
     assert!(err.contains("linux.resources.network.classID: the net_cls controller is not available"), "{err}");
     env.assert_clean();
+    env.config["linux"]["resources"] = json!({});
+    env.config["linux"]["cgroupsPath"] = json!("system.slice:hull:x");
+    let (_, err) = env.create();
+    assert!(err.contains("slice:prefix:name path needs --systemd-cgroup"), "{err}");
+    env.assert_clean();
     let bundle = env.bundle.to_string_lossy().into_owned();
     let err = stderr(&hull(&env.root, &["--systemd-cgroup", "create", "--bundle", &bundle, &env.id]));
     assert!(err.contains("--systemd-cgroup") && err.contains("systemd is not running"), "{err}");
@@ -338,4 +343,52 @@ fn v2_device_filter_allows_the_defaults_and_denies_the_rest() {
     attached.unwrap();
     removed.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), ["null-ok", "kmsg-denied"], "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn pod_containers_share_a_parent_cgroup() {
+    if skip_unless_root() {
+        return;
+    }
+    let pod = format!("hull-test-pod-{}", std::process::id());
+    let _cleanup = RemovePod(pod.clone());
+    let mut envs = Vec::new();
+    for name in ["poda", "podb"] {
+        let mut env = Env::new(name, &["sh", "-c", "exec 3<>/hold; echo ready > /out; exec cat <&3"]);
+        env.config["linux"]["cgroupsPath"] = json!(format!("/{pod}/{}", env.id));
+        resources(&mut env, json!({ "pids": { "limit": 5 } }));
+        fifo(&env, "hold");
+        let out = fifo(&env, "out");
+        run_detached(&env);
+        assert_eq!(receive(&out), "ready");
+        envs.push(env);
+    }
+    let parent = Path::new("/sys/fs/cgroup/pids").join(&pod);
+    for env in &envs {
+        let procs = std::fs::read_to_string(parent.join(&env.id).join("cgroup.procs")).unwrap();
+        assert_eq!(procs.trim(), env.state()["pid"].to_string());
+    }
+    // Deleting one leaves the other running in its own cgroup.
+    hull_ok(&envs[0].root, &["delete", "--force", &envs[0].id]);
+    assert!(!parent.join(&envs[0].id).exists());
+    assert_eq!(envs[1].state()["status"], "running");
+    hull_ok(&envs[1].root, &["delete", "--force", &envs[1].id]);
+    // The parent is the pod's (made on the way, as runc does); hull removes only the containers'.
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let dir = hierarchy.path().join(&pod);
+        if dir.exists() {
+            assert_eq!(std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.path().is_dir()).count(), 0, "{} has children left", dir.display());
+        }
+    }
+}
+
+/// Removes the test's pod parent cgroups (after the containers' Env drops have run).
+struct RemovePod(String);
+
+impl Drop for RemovePod {
+    fn drop(&mut self) {
+        for hierarchy in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+            let _ = std::fs::remove_dir(hierarchy.path().join(&self.0));
+        }
+    }
 }

@@ -29,6 +29,8 @@ pub enum CgroupError {
     Write { path: PathBuf, value: String, source: io::Error },
     #[error("linux.cgroupsPath {0:?}: must not contain '..'")]
     BadPath(String),
+    #[error("linux.cgroupsPath {0:?}: a systemd slice:prefix:name path needs --systemd-cgroup, which hull does not support yet (systemd is not running here)")]
+    SystemdPath(String),
     #[error("--systemd-cgroup: systemd is not running on this host; use cgroupfs (drop --systemd-cgroup)")]
     NoSystemd,
     #[error("no cgroup hierarchy is mounted (looked in /proc/self/mountinfo)")]
@@ -84,7 +86,7 @@ impl Cgroups {
             return Err(CgroupError::BadPath(wanted));
         }
         if wanted.contains(':') && !wanted.starts_with('/') {
-            return Err(CgroupError::BadPath(format!("{wanted} (systemd slice:prefix:name paths need --systemd-cgroup, which hull does not support yet)")));
+            return Err(CgroupError::SystemdPath(wanted));
         }
         let inner = |own: &Path| if wanted.starts_with('/') { PathBuf::from(&wanted) } else { own.join(&wanted) };
         let layout = layout::detect()?;
@@ -339,7 +341,9 @@ fn inherit_cpuset(path: &Path, file: &str) -> Result<(), CgroupError> {
 }
 
 /// Removes the container's directories, retrying briefly while the kernel still
-/// counts exiting tasks (EBUSY right after an OOM kill, for instance).
+/// counts exiting tasks (EBUSY right after an OOM kill, for instance). A directory
+/// that still holds processes after the container's were killed is shared with
+/// someone else (a cgroupsPath two containers use): it is left in place.
 pub fn destroy(paths: &[PathBuf]) -> Result<(), CgroupError> {
     for path in paths {
         let mut tries = 0;
@@ -349,6 +353,10 @@ pub fn destroy(paths: &[PathBuf]) -> Result<(), CgroupError> {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => break,
                 Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 200 => {
                     tries += 1;
+                    if tries > 10 && !procs(std::slice::from_ref(path)).is_empty() {
+                        crate::logging::warn(&format!("cgroup {} is still used by other processes: left in place", path.display()));
+                        break;
+                    }
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
                 Err(source) => return Err(CgroupError::Io { what: "removing cgroup", path: path.clone(), source }),
