@@ -472,12 +472,8 @@ fn unified(b: &mut Builder, resources: &Resources) -> Result<(), Refused> {
             return Err(refused(&field, "must name a file of the cgroup, without '/'"));
         }
         let controller = Controller::of_v2_file(key);
-        let on_v2 = match controller {
-            // Core files live in the v2 directory; ask where cpu would be as a proxy for "is v2 here".
-            Controller::Core => (b.version_of)(Controller::Core) == Some(Version::V2),
-            c => (b.version_of)(c) == Some(Version::V2),
-        };
-        if !on_v2 {
+        // `cgroup.*` files need only a v2 directory; others need their controller on v2.
+        if (b.version_of)(controller) != Some(Version::V2) {
             return Err(refused(&field, format!("needs cgroup v2, but {} is on cgroup v1 (or absent) here", if controller == Controller::Core { "this host" } else { controller.v2_name() })));
         }
         b.push(controller, Version::V2, key.clone(), value.clone());
