@@ -311,6 +311,14 @@ fn resources_this_host_lacks_or_systemd_are_refused_clearly() {
     let (_, err) = env.create();
     assert!(err.contains("linux.resources.network.classID: the net_cls controller is not available"), "{err}");
     env.assert_clean();
+    // Here hugetlb exists only in cgroup2, and its root does not delegate it: hull says
+    // where it would have to be enabled rather than change a cgroup it did not make.
+    if Path::new("/sys/fs/cgroup/unified").exists() && !Path::new("/sys/fs/cgroup/hugetlb").exists() {
+        env.config["linux"]["resources"] = json!({ "hugepageLimits": [{ "pageSize": "2MB", "limit": 2097152 }] });
+        let (_, err) = env.create();
+        assert!(err.contains("the hugetlb controller is not enabled") && err.contains("/sys/fs/cgroup/unified/cgroup.subtree_control"), "{err}");
+        env.assert_clean();
+    }
     env.config["linux"]["resources"] = json!({});
     env.config["linux"]["cgroupsPath"] = json!("system.slice:hull:x");
     let (_, err) = env.create();
