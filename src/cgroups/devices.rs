@@ -2,7 +2,7 @@
 //! devices.allow / devices.deny writes.
 //!
 //! As runc does, the rules are followed by the devices every container gets
-//! (null, zero, full, tty, random, urandom, ptmx, pts, and mknod of anything),
+//! (null, zero, full, tty, random, urandom, ptmx, pts, tun, and mknod of anything),
 //! since engines never list them.
 
 use crate::spec::resources::DeviceRule;
@@ -19,6 +19,8 @@ pub const ALWAYS_ALLOWED: &[(char, i64, i64, &str)] = &[
     ('c', 1, 9, "rwm"),
     ('c', 136, -1, "rwm"),
     ('c', 5, 2, "rwm"),
+    // /dev/net/tun, as runc 1.1 (this host's) allows it.
+    ('c', 10, 200, "rwm"),
 ];
 
 fn number(n: Option<i64>) -> String {

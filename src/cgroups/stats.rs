@@ -61,6 +61,12 @@ fn cpu(cg: &Cgroups) -> Value {
         usage.insert("total".into(), json!(number(dir, "cpuacct.usage").unwrap_or(0)));
         let percpu: Vec<u64> = read(dir, "cpuacct.usage_percpu").unwrap_or_default().split_whitespace().filter_map(|n| n.parse().ok()).collect();
         usage.insert("percpu".into(), json!(percpu));
+        for (file, key) in [("cpuacct.usage_percpu_sys", "percpu_kernel"), ("cpuacct.usage_percpu_user", "percpu_user")] {
+            let values: Vec<u64> = read(dir, file).unwrap_or_default().split_whitespace().filter_map(|n| n.parse().ok()).collect();
+            if !values.is_empty() {
+                usage.insert(key.into(), json!(values));
+            }
+        }
         // cpuacct.stat counts clock ticks; runc reports nanoseconds.
         // SAFETY: sysconf takes a constant and has no side effects.
         let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
