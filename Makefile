@@ -34,16 +34,17 @@ deps-test:
 demo: deps-demo release
 	hack/demo.sh $(HULL) $(DEMO_BUNDLE)
 
-# Unit tests need no root; integration tests and the conformance suite run real containers.
+# Unit tests need no root; integration tests (a debug build: quick to compile)
+# and the conformance suite (the release binary that ships) run real containers.
 test: deps-test release
-	$(CARGO) test --release -- --test-threads=2
+	timeout 900 $(CARGO) test -- --test-threads=2
 	$(MAKE) conformance
 
 unit:
-	$(CARGO) test --release --lib
+	$(CARGO) test --lib
 
-integration: release
-	$(CARGO) test --release --test '*' -- --test-threads=2
+integration:
+	$(CARGO) test --test '*' -- --test-threads=2
 
 conformance: release
 	@if [ -x runtime-tools-tests/run.sh ]; then runtime-tools-tests/run.sh --runtime $(abspath $(HULL)); else echo "conformance: suite not built yet"; fi

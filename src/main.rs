@@ -18,6 +18,7 @@ fn main() {
     let result: Result<i32, ContainerError> = match &invocation.command {
         Command::Create(args) => container::create::create(global, args, container::create::Console::Detached).map(|_| 0),
         Command::Run { create, detach, keep, no_subreaper } => container::run::run(global, create, *detach, *keep, *no_subreaper),
+        Command::Exec(args) => container::exec::exec(global, args),
         Command::Start { id } => container::start::start(global, id).map(|()| 0),
         Command::State { id } => container::info::state(global, id).map(|()| 0),
         Command::Kill { id, signal, all } => container::kill::kill(global, id, signal, *all).map(|()| 0),

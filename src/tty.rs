@@ -24,9 +24,18 @@ pub fn connect(path: &Path) -> Result<UnixStream, TtyError> {
     UnixStream::connect(path).map_err(|source| TtyError::Connect { path: path.to_path_buf(), source })
 }
 
+/// Whether the pty becomes the container's /dev/console.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// The init's terminal is the container's console.
+    Bind,
+    /// An exec'd process has a terminal of its own.
+    Keep,
+}
+
 /// In the init, after pivot_root: opens a pty, sends its master over `socket`,
-/// binds the slave on /dev/console and makes it the controlling terminal and stdio.
-pub fn setup(socket: RawFd, size: Option<ConsoleSize>) -> Result<(), TtyError> {
+/// binds the slave on /dev/console if asked and makes it the controlling terminal and stdio.
+pub fn setup(socket: RawFd, size: Option<ConsoleSize>, console: Console) -> Result<(), TtyError> {
     let master = sys::open(Path::new("/dev/ptmx"), libc::O_RDWR | libc::O_NOCTTY, 0).map_err(pty_err("opening /dev/ptmx"))?;
     // SAFETY: unlockpt on a pty master we own.
     sys::cvt(unsafe { libc::unlockpt(master.as_raw_fd()) }).map_err(pty_err("unlockpt"))?;
@@ -40,7 +49,9 @@ pub fn setup(socket: RawFd, size: Option<ConsoleSize>) -> Result<(), TtyError> {
         // SAFETY: TIOCSWINSZ reads a valid winsize.
         sys::cvt(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) }).map_err(pty_err("setting the window size"))?;
     }
-    bind_console(&slave)?;
+    if console == Console::Bind {
+        bind_console(&slave)?;
+    }
     send_fd(socket, master.as_raw_fd()).map_err(pty_err("sending the pty master over --console-socket"))?;
     drop(master);
     // SAFETY: setsid takes no arguments.

@@ -323,16 +323,72 @@ fn failing_create_runtime_hook_fails_create_and_rolls_back() {
 }
 
 #[test]
-fn failing_poststart_hook_only_warns() {
+fn failing_start_hooks_fail_start_and_stop_the_container() {
     if skip_unless_root() {
         return;
     }
-    let mut env = Env::new("poststartfail", &["sh", "-c", "echo ran"]);
-    env.config["hooks"] = json!({ "poststart": [{ "path": "/bin/false" }] });
+    // runtime.md steps 7 and 9: an error, and the container stopped.
+    let mut env = Env::new("poststartfail", &["sleep", "1000"]);
+    env.config["hooks"] = json!({ "poststart": [{ "path": "/bin/sh", "args": ["sh", "-c", "exit 3"] }] });
+    let (ok, err) = env.create();
+    assert!(ok, "{err}");
+    let out = hull(&env.root, &["start", &env.id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("poststart hook /bin/sh failed: exit status 3"), "{}", stderr(&out));
+    assert_eq!(env.state()["status"], "stopped");
+    hull_ok(&env.root, &["delete", &env.id]);
+    env.assert_clean();
+
+    let mut env = Env::new("startcontainerfail", &["sleep", "1000"]);
+    env.config["hooks"] = json!({ "startContainer": [{ "path": "/bin/sh", "args": ["sh", "-c", "echo inside-fails >&2; exit 5"] }] });
+    let (ok, err) = env.create();
+    assert!(ok, "{err}");
+    let pid = env.pid();
+    let out = hull(&env.root, &["start", &env.id]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("startContainer hook /bin/sh failed: exit status 5: inside-fails"), "{}", stderr(&out));
+    Env::wait_exit(pid);
+    assert_eq!(env.state()["status"], "stopped");
+    hull_ok(&env.root, &["delete", &env.id]);
+    env.assert_clean();
+}
+
+#[test]
+fn failing_create_hook_runs_poststop() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("hookpoststop", &["true"]);
+    let marker = env.dir.join("poststop-ran");
+    env.config["hooks"] = json!({
+        "createContainer": [{ "path": "/bin/false" }],
+        "poststop": [{ "path": "/bin/sh", "args": ["sh", "-c", format!("touch {}", marker.display())] }],
+    });
+    let (ok, err) = env.create();
+    assert!(!ok && err.contains("createContainer hook /bin/false failed"), "{err}");
+    assert!(marker.exists(), "runtime.md step 12: poststop runs after a failed create hook");
+    env.assert_clean();
+}
+
+#[test]
+fn ungrantable_capabilities_warn_and_the_rest_apply() {
+    if skip_unless_root() {
+        return;
+    }
+    // CAP_SYS_RESOURCE is outside this host's bounding set; CAP_NOPE is no capability.
+    let mut env = Env::new("capwarn", &["grep", "CapEff", "/proc/self/status"]);
+    let wanted = json!(["CAP_KILL", "CAP_SYS_RESOURCE", "CAP_NOPE"]);
+    env.config["process"]["capabilities"] = json!({ "bounding": wanted, "effective": wanted, "permitted": wanted });
     let (code, out, err) = env.run();
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "ran\n");
-    assert!(err.contains("poststart"), "a warning names the hook: {err}");
+    let own = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bounding = own.lines().find_map(|l| l.strip_prefix("CapBnd:")).map(|h| u64::from_str_radix(h.trim(), 16).unwrap()).unwrap();
+    let expected = (1u64 << 5) | (bounding & (1 << 24));
+    assert_eq!(out.trim(), format!("CapEff:\t{expected:016x}"));
+    assert!(err.contains("CAP_NOPE"), "a warning names it: {err}");
+    if bounding & (1 << 24) == 0 {
+        assert!(err.contains("CAP_SYS_RESOURCE cannot be granted"), "{err}");
+    }
 }
 
 #[test]
@@ -464,4 +520,62 @@ fn session_keyring_is_the_containers_own_unless_no_new_keyring() {
     let keys = std::fs::read_to_string("/proc/keys").unwrap();
     assert!(!keys.contains(&env.id), "--no-new-keyring made a keyring:\n{keys}");
     hull_ok(&env.root, &["delete", &env.id]);
+}
+
+#[test]
+fn foreground_run_leaves_the_container_reachable() {
+    if skip_unless_root() {
+        return;
+    }
+    let env = Env::new("fgstate", &["sh", "-c", "echo up; exec sleep 1000"]);
+    env.write_config();
+    let mut child = std::process::Command::new(HULL)
+        .arg("--root")
+        .arg(&env.root)
+        .args(["run", "--bundle", env.bundle.to_str().unwrap(), &env.id])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line, "up\n");
+    assert_eq!(env.state()["status"], "running", "state must not wait for run to end");
+    // An init without a handler ignores TERM; KILL from outside always lands.
+    hull_ok(&env.root, &["kill", &env.id, "KILL"]);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGKILL));
+    env.assert_clean();
+}
+
+#[test]
+fn personality_scheduler_io_priority_and_affinity() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("sched", &["sh", "-c", "uname -m; grep -E '^policy' /proc/self/sched; ionice -p $$; grep Cpus_allowed_list /proc/self/status"]);
+    env.config["linux"]["personality"] = json!({ "domain": "LINUX32" });
+    env.config["process"]["scheduler"] = json!({ "policy": "SCHED_BATCH", "nice": 5 });
+    env.config["process"]["ioPriority"] = json!({ "class": "IOPRIO_CLASS_BE", "priority": 6 });
+    env.config["process"]["execCPUAffinity"] = json!({ "initial": "0", "final": "1" });
+    let out = env.run_ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "i686", "LINUX32 personality");
+    assert_eq!(lines[1].split_whitespace().last(), Some("3"), "SCHED_BATCH is policy 3: {}", lines[1]);
+    assert_eq!(lines[2], "best-effort: prio 6");
+    assert_eq!(lines[3], "Cpus_allowed_list:\t1", "the final affinity applies to the process");
+}
+
+#[test]
+fn detached_terminal_without_console_socket_is_refused() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut env = Env::new("ttydetach", &["true"]);
+    env.config["process"]["terminal"] = json!(true);
+    let bundle = env.bundle.to_string_lossy().into_owned();
+    let (ok, err) = env.detached(&["run", "-d", "--bundle", &bundle, &env.id]);
+    assert!(!ok);
+    assert!(err.contains("--console-socket"), "{err}");
+    env.assert_clean();
 }

@@ -71,11 +71,33 @@ const UPDATE: &[FlagSpec] = &[
     option(&["mem-bw-schema"]),
 ];
 
+#[derive(Debug, Default)]
+pub struct ExecArgs {
+    pub id: String,
+    pub command: Vec<String>,
+    pub process: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub detach: bool,
+    pub tty: bool,
+    pub cwd: Option<String>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub additional_gids: Vec<String>,
+    pub caps: Vec<String>,
+    pub no_new_privs: bool,
+    pub apparmor: Option<String>,
+    pub process_label: Option<String>,
+    pub preserve_fds: u32,
+    pub ignore_paused: bool,
+}
+
 #[derive(Debug)]
 pub enum Command {
     Create(CreateArgs),
     Run { create: CreateArgs, detach: bool, keep: bool, no_subreaper: bool },
     Start { id: String },
+    Exec(ExecArgs),
     State { id: String },
     Kill { id: String, signal: String, all: bool },
     Delete { id: String, force: bool },
@@ -115,6 +137,25 @@ const CREATE: &[FlagSpec] = &[
     flag(&["no-pivot"]),
     flag(&["no-new-keyring"]),
     option(&["preserve-fds"]),
+];
+
+const EXEC: &[FlagSpec] = &[
+    option(&["process", "p"]),
+    option(&["console-socket"]),
+    option(&["pid-file"]),
+    flag(&["detach", "d"]),
+    flag(&["tty", "t"]),
+    option(&["cwd"]),
+    option(&["env", "e"]),
+    option(&["user", "u"]),
+    option(&["additional-gids", "g"]),
+    option(&["cap", "c"]),
+    flag(&["no-new-privs"]),
+    option(&["apparmor"]),
+    option(&["process-label"]),
+    option(&["preserve-fds"]),
+    option(&["cgroup"]),
+    flag(&["ignore-paused"]),
 ];
 
 const RUN: &[FlagSpec] = &[
@@ -163,6 +204,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, FlagError> {
             }
         }
         "start" => Command::Start { id: one_id(&parse_all(&[], rest)?, "start")? },
+        "exec" => Command::Exec(exec_args(&parse_all(EXEC, rest)?)?),
         "state" => Command::State { id: one_id(&parse_all(&[], rest)?, "state")? },
         "kill" => {
             let p = parse_all(&[flag(&["all", "a"])], rest)?;
@@ -241,6 +283,38 @@ fn create_args(p: &Parsed) -> Result<CreateArgs, FlagError> {
     })
 }
 
+fn exec_args(p: &Parsed) -> Result<ExecArgs, FlagError> {
+    let Some((id, command)) = p.positionals.split_first() else {
+        return Err(FlagError::Usage("exec: usage: hull exec [options] <container-id> <command> [args...]".into()));
+    };
+    if command.is_empty() && p.value("process").is_none() {
+        return Err(FlagError::Usage("exec: a command or --process is required".into()));
+    }
+    if !p.values("cgroup").is_empty() {
+        return Err(FlagError::Usage("exec: --cgroup is not supported by hull yet".into()));
+    }
+    let some = |name| p.value(name).filter(|v| !v.is_empty()).map(String::from);
+    Ok(ExecArgs {
+        id: id.clone(),
+        command: command.to_vec(),
+        process: some("process").map(PathBuf::from),
+        console_socket: some("console-socket").map(PathBuf::from),
+        pid_file: some("pid-file").map(PathBuf::from),
+        detach: p.flag("detach")?,
+        tty: p.flag("tty")?,
+        cwd: some("cwd"),
+        env: p.values("env").to_vec(),
+        user: some("user"),
+        additional_gids: p.values("additional-gids").to_vec(),
+        caps: p.values("cap").to_vec(),
+        no_new_privs: p.flag("no-new-privs")?,
+        apparmor: some("apparmor"),
+        process_label: some("process-label"),
+        preserve_fds: p.number("preserve-fds")?.unwrap_or(0),
+        ignore_paused: p.flag("ignore-paused")?,
+    })
+}
+
 fn one_id(p: &Parsed, verb: &str) -> Result<String, FlagError> {
     match p.positionals.as_slice() {
         [id] => Ok(id.clone()),
@@ -256,6 +330,7 @@ usage: hull [global options] command [command options] [arguments...]
 commands:
   create   create a container from a bundle, stopped before its process runs
   start    run the process of a created container
+  exec     run another process in a running container
   run      create and start a container, then wait for it
   state    print a container's state as JSON
   kill     send a signal to a container's init (or, with --all, every process)
@@ -320,6 +395,19 @@ mod tests {
         let Command::Ps { id, json, ps_args } = invoke("ps --format json c -o pid,comm").command else { panic!() };
         assert_eq!((id.as_str(), json, ps_args), ("c", true, vec!["-o".to_string(), "pid,comm".to_string()]));
         assert!(matches!(invoke("pause c").command, Command::Pause { .. }));
+    }
+
+    #[test]
+    fn exec_forms() {
+        let Command::Exec(e) = invoke("exec --process /p.json --detach --pid-file /x.pid c").command else { panic!() };
+        assert_eq!((e.id.as_str(), e.detach), ("c", true));
+        assert_eq!(e.process, Some(PathBuf::from("/p.json")));
+        let Command::Exec(e) = invoke("exec -e A=1 -e B=2 -u 1000:1000 -t c ls -la /").command else { panic!() };
+        assert_eq!(e.env, ["A=1", "B=2"]);
+        assert_eq!(e.command, ["ls", "-la", "/"]);
+        assert!(e.tty);
+        let args: Vec<String> = ["exec", "c"].iter().map(|s| s.to_string()).collect();
+        assert!(parse_args(&args).is_err());
     }
 
     #[test]

@@ -3,13 +3,14 @@
 
 use super::state::{ContainerDir, Record, Status, state_json};
 use super::{ContainerError, io_err};
+use crate::capabilities;
 use crate::cgroups::{self, Cgroups};
 use crate::cli::{CreateArgs, Global};
+use crate::process::barrier;
 use crate::process::parent::{Launch, launch};
 use crate::spec::{self, Spec};
-use crate::sys;
 use crate::tty;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -44,15 +45,11 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         _ => None,
     };
     let rootfs = rootfs_path(&bundle, &spec)?;
+    let caps = process.capabilities.as_ref().map(capabilities::plan_for_this_host).transpose()?;
+    let cgroups = Cgroups::plan(linux.cgroups_path.as_deref(), &args.id)?;
 
+    // From here on, everything made is taken down again on failure.
     let dir = ContainerDir::create(&global.root, &args.id)?;
-    let cgroups = match Cgroups::plan(linux.cgroups_path.as_deref(), &args.id) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = dir.remove();
-            return Err(e.into());
-        }
-    };
     let mut record = Record {
         oci_version: spec.oci_version.clone(),
         id: args.id.clone(),
@@ -63,11 +60,10 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         poststart: spec.hooks.as_ref().map(|h| h.poststart.clone()).unwrap_or_default(),
         poststop: spec.hooks.as_ref().map(|h| h.poststop.clone()).unwrap_or_default(),
         cgroup_paths: cgroups.paths.clone(),
-        own_pid_ns: plan.namespaces.creates(crate::spec::namespaces::NsKind::Pid),
         ..Default::default()
     };
     let made = (|| {
-        let fifo = make_exec_fifo(&dir.fifo_path())?;
+        let barrier = barrier::listen(dir.lock_fd()).map_err(io_err("listening on", dir.barrier_path()))?;
         cgroups.create()?;
         cgroups.apply(linux.resources.as_ref(), cgroups::Apply::Create)?;
         let console = args.console_socket.as_deref().map(tty::connect).transpose()?;
@@ -75,9 +71,10 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         let launched = launch(&Launch {
             spec: &spec,
             process,
+            caps: caps.as_ref(),
             plan: &plan,
             rootfs: &rootfs,
-            exec_fifo: &fifo,
+            exec_barrier: Some(&barrier),
             console_socket: console.as_ref().map(|c| c.as_raw_fd()).or(relay),
             keyring: (!args.no_new_keyring).then_some(args.id.as_str()),
             no_pivot: args.no_pivot,
@@ -98,12 +95,8 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         Ok::<_, ContainerError>(())
     })();
     if let Err(e) = made {
-        if record.pid > 0 {
-            // SAFETY: kill takes plain integers; the init is ours and blocked at the barrier.
-            unsafe { libc::kill(record.pid, libc::SIGKILL) };
-        }
-        let _ = cgroups::destroy(&cgroups.paths);
-        let _ = dir.remove();
+        // runtime.md step 12, as for delete: stop, poststop hooks, cgroups, state.
+        let _ = super::delete::destroy(dir, &record);
         return Err(e);
     }
     Ok(Created { dir, record })
@@ -128,16 +121,9 @@ fn rootfs_path(bundle: &Path, spec: &Spec) -> Result<PathBuf, ContainerError> {
     Ok(path)
 }
 
-/// The barrier: the init holds it open read-write and blocks reading it.
-fn make_exec_fifo(path: &Path) -> Result<OwnedFd, ContainerError> {
-    let c = sys::cpath(path).map_err(io_err("creating exec fifo", path))?;
-    // SAFETY: c is a valid C string.
-    sys::cvt(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }).map_err(io_err("creating exec fifo", path))?;
-    sys::open(path, libc::O_RDWR, 0).map_err(io_err("opening exec fifo", path))
-}
 
 /// Decimal, no newline, written whole or not at all (engines read it at once).
-fn write_pid_file(path: &Path, pid: libc::pid_t) -> Result<(), ContainerError> {
+pub(super) fn write_pid_file(path: &Path, pid: libc::pid_t) -> Result<(), ContainerError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     std::fs::write(&tmp, pid.to_string()).map_err(io_err("writing pid file", &tmp))?;

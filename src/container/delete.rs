@@ -39,7 +39,7 @@ pub fn destroy(dir: ContainerDir, record: &Record) -> Result<(), ContainerError>
     Ok(())
 }
 
-fn kill_and_wait(record: &Record) {
+pub(super) fn kill_and_wait(record: &Record) {
     if super::state::init_alive(record)
         && let Ok(pidfd) = sys::pidfd_open(record.pid)
         && super::state::init_alive(record)

@@ -5,6 +5,7 @@
 pub mod create;
 pub mod delete;
 pub mod events;
+pub mod exec;
 pub mod features;
 pub mod info;
 pub mod kill;
@@ -40,6 +41,8 @@ pub enum ContainerError {
     Hook(#[from] HookError),
     #[error(transparent)]
     Tty(#[from] TtyError),
+    #[error(transparent)]
+    Capabilities(#[from] crate::capabilities::CapError),
     #[error("{what} {path}: {source}")]
     Io { what: &'static str, path: PathBuf, source: io::Error },
     #[error("{what}: {source}")]
@@ -48,6 +51,9 @@ pub enum ContainerError {
     WrongStatus { id: String, status: &'static str, action: &'static str },
     #[error("{0}")]
     Usage(String),
+    /// What the init reported after `start` released it (a startContainer hook, execve).
+    #[error("{0}")]
+    Started(String),
 }
 
 impl ContainerError {

@@ -2,6 +2,7 @@
 //! subreaper, forwarding signals (and relaying its pty), and exit with its code.
 
 use super::create::{Console, create};
+use super::state::{ContainerDir, StateError};
 use super::{ContainerError, delete, start};
 use crate::cli::{CreateArgs, Global};
 use crate::{sys, tty};
@@ -29,28 +30,37 @@ pub fn run(global: &Global, args: &CreateArgs, detach: bool, keep: bool, no_subr
     let (ours, theirs) = UnixStream::pair().map_err(|source| ContainerError::Sys { what: "socketpair for the console".into(), source })?;
     let created = create(global, args, Console::Relay(&theirs))?;
     drop(theirs);
-    let relayed = tty_master(&ours, args);
-    let code = match (relayed, start::release(&created.dir, &created.record)) {
-        (Ok(master), Ok(())) => {
-            let _raw = master.as_ref().map(|_| tty::RawMode::enter());
-            wait_forwarding(created.record.pid, &signals, master)
-        }
-        (Err(e), _) | (_, Err(e)) => {
+    let relayed = tty_master(&ours);
+    let master = match relayed.and_then(|master| start::release(&created.dir, &created.record).map(|()| master)) {
+        Ok(master) => master,
+        Err(e) => {
             let _ = delete::destroy(created.dir, &created.record);
             return Err(e);
         }
     };
+    // Unlocked while the container runs, so state, kill and ps from elsewhere work.
+    let pid = created.record.pid;
+    drop(created.dir);
+    let code = {
+        let _raw = master.as_ref().map(|_| tty::RawMode::enter());
+        wait_forwarding(pid, &signals, master)
+    };
     if !keep {
-        delete::destroy(created.dir, &created.record)?;
+        match ContainerDir::open(&global.root, &args.id) {
+            Ok(dir) => {
+                let record = dir.load()?;
+                delete::destroy(dir, &record)?;
+            }
+            // Deleted by someone else meanwhile: nothing left to do.
+            Err(StateError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(code)
 }
 
-/// The pty master the init sent us, if it has a terminal we relay.
-fn tty_master(ours: &UnixStream, args: &CreateArgs) -> Result<Option<OwnedFd>, ContainerError> {
-    if args.console_socket.is_some() {
-        return Ok(None);
-    }
+/// The pty master the init sent us, if it has a terminal and no --console-socket took it.
+pub(super) fn tty_master(ours: &UnixStream) -> Result<Option<OwnedFd>, ContainerError> {
     // SAFETY: MSG_PEEK|MSG_DONTWAIT only looks: is there a message, or has the init closed its end?
     let waiting = unsafe { libc::recv(ours.as_raw_fd(), [0u8; 1].as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
     if waiting <= 0 {
@@ -59,7 +69,7 @@ fn tty_master(ours: &UnixStream, args: &CreateArgs) -> Result<Option<OwnedFd>, C
     tty::receive_fd(ours.as_raw_fd()).map(Some).map_err(|source| ContainerError::Sys { what: "receiving the container's pty".into(), source })
 }
 
-fn block_signals() -> libc::sigset_t {
+pub(super) fn block_signals() -> libc::sigset_t {
     // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -74,7 +84,7 @@ fn block_signals() -> libc::sigset_t {
 
 /// Reaps children until the init exits, passes signals on to it, and copies
 /// between our stdio and the container's pty when there is one.
-fn wait_forwarding(init: libc::pid_t, signals: &libc::sigset_t, master: Option<OwnedFd>) -> i32 {
+pub(super) fn wait_forwarding(init: libc::pid_t, signals: &libc::sigset_t, master: Option<OwnedFd>) -> i32 {
     // SAFETY: signals is an initialised set; signalfd returns a new fd.
     let sfd = unsafe { libc::signalfd(-1, signals, libc::SFD_CLOEXEC) };
     if sfd < 0 {

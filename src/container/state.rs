@@ -3,7 +3,7 @@
 //!
 //! Status is never stored: it is derived from the live init (pid plus its
 //! start time, so a reused pid is not taken for the container), the exec
-//! barrier and the freezer, as runc does.
+//! barrier's socket and the freezer, as runc does.
 
 use crate::spec::config::Hook;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 pub const STATE_FILE: &str = "state.json";
-pub const EXEC_FIFO: &str = "exec.fifo";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -75,9 +74,6 @@ pub struct Record {
     /// Every cgroup directory hull made or joined for this container.
     #[serde(default)]
     pub cgroup_paths: Vec<PathBuf>,
-    /// Whether the init has its own pid namespace (then killing it kills all).
-    #[serde(default)]
-    pub own_pid_ns: bool,
 }
 
 pub fn validate_id(id: &str) -> Result<(), StateError> {
@@ -145,8 +141,9 @@ impl ContainerDir {
         self._lock.as_raw_fd()
     }
 
-    pub fn fifo_path(&self) -> PathBuf {
-        self.path.join(EXEC_FIFO)
+    /// The exec barrier's socket: it exists while the container is created.
+    pub fn barrier_path(&self) -> PathBuf {
+        self.path.join(crate::process::barrier::SOCKET)
     }
 
     /// Removes the directory and all in it; the lock goes with the value.
@@ -155,7 +152,7 @@ impl ContainerDir {
     }
 
     pub fn status(&self, record: &Record) -> Status {
-        derive_status(record, &self.fifo_path())
+        derive_status(record, &self.barrier_path())
     }
 }
 
@@ -171,10 +168,10 @@ pub fn init_alive(record: &Record) -> bool {
     record.pid > 0 && matches!(crate::sys::process_start_time(record.pid), Some((start, false)) if start == record.pid_start_time)
 }
 
-pub fn derive_status(record: &Record, fifo: &Path) -> Status {
+pub fn derive_status(record: &Record, barrier: &Path) -> Status {
     if !init_alive(record) {
         Status::Stopped
-    } else if fifo.exists() {
+    } else if barrier.exists() {
         Status::Created
     } else if record.cgroup_paths.iter().any(|p| crate::cgroups::is_frozen(p)) {
         Status::Paused
@@ -213,7 +210,7 @@ pub fn list(root: &Path) -> Result<Vec<(Record, Status)>, StateError> {
         .filter_map(|id| {
             let dir = root.join(&id);
             let record: Record = serde_json::from_slice(&std::fs::read(dir.join(STATE_FILE)).ok()?).ok()?;
-            let status = derive_status(&record, &dir.join(EXEC_FIFO));
+            let status = derive_status(&record, &dir.join(crate::process::barrier::SOCKET));
             Some((record, status))
         })
         .collect())

@@ -2,6 +2,7 @@
 //! context. Each step returns a typed error; `run` sends it to the parent
 //! over the sync socket, which prints it once.
 
+use super::barrier;
 use super::clone::{Forked, clone};
 use super::sync::{Message, SyncSocket};
 use crate::capabilities::{CapError, CapSets};
@@ -16,7 +17,7 @@ use crate::sys;
 use crate::tty::{self, TtyError};
 use std::ffi::CString;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -52,11 +53,14 @@ fn sys_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> InitError {
 pub struct InitContext<'a> {
     pub spec: &'a Spec,
     pub process: &'a Process,
+    /// The capability sets, planned by the parent against what it can grant.
+    pub caps: Option<&'a CapSets>,
     pub plan: &'a Plan,
     pub rootfs: &'a Path,
     pub sync: &'a SyncSocket,
-    /// exec.fifo, opened read-write: reading blocks until `hull start` writes.
-    pub exec_fifo: RawFd,
+    /// The listening exec.sock that `hull start` connects to (see barrier.rs).
+    /// None for `hull exec`, whose process joins a container that exists already.
+    pub exec_barrier: Option<RawFd>,
     pub console_socket: Option<RawFd>,
     /// The session keyring to join (runc's default), or None with --no-new-keyring.
     pub keyring: Option<&'a str>,
@@ -88,6 +92,9 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     prepare_process(ctx)?;
     enter_namespaces(ctx)?;
     let state = wait_proceed(ctx)?;
+    let Some(exec_barrier) = ctx.exec_barrier else {
+        return exec_into_container(ctx);
+    };
     join_session_keyring(ctx.keyring)?;
     let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot };
     rootfs::prepare(&rootfs_plan)?;
@@ -99,7 +106,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     set_hostname(ctx.spec)?;
     apply_sysctl(ctx.spec)?;
     if let Some(socket) = ctx.console_socket.filter(|_| ctx.process.terminal) {
-        tty::setup(socket, ctx.process.console_size)?;
+        tty::setup(socket, ctx.process.console_size, tty::Console::Bind)?;
     }
     rootfs::finish(ctx.spec)?;
     apply_process_attributes(ctx)?;
@@ -107,10 +114,42 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     let exec = find_executable(ctx)?;
     finish_fds(ctx)?;
     ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
-    wait_for_start(ctx)?;
+    let Some(start) = barrier::wait_for_start(exec_barrier) else {
+        // Deleted before anyone started us.
+        // SAFETY: ending the process.
+        unsafe { libc::_exit(1) }
+    };
+    // From here on the parent is gone: errors go to `hull start` instead.
+    let error = match start_process(ctx, &state, &exec) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let _ = sys::write_all(start.as_raw_fd(), error.to_string().as_bytes());
+    // SAFETY: ending the process; `hull start` reports the error.
+    unsafe { libc::_exit(1) }
+}
+
+/// After `hull start`: startContainer hooks, the final cpu affinity, execve.
+fn start_process(ctx: &InitContext, state: &[u8], exec: &Exec) -> Result<std::convert::Infallible, InitError> {
     if let Some(hooks) = &ctx.spec.hooks {
-        hooks::run_all("startContainer", &hooks.start_container, &state)?;
+        hooks::run_all("startContainer", &hooks.start_container, state)?;
     }
+    set_final_affinity(ctx)?;
+    Err(exec.exec())
+}
+
+/// `hull exec`: namespaces, cgroups and the filesystem are the container's
+/// already; what is left is the process's own attributes.
+fn exec_into_container(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
+    if let Some(socket) = ctx.console_socket.filter(|_| ctx.process.terminal) {
+        tty::setup(socket, ctx.process.console_size, tty::Console::Keep)?;
+    }
+    apply_process_attributes(ctx)?;
+    switch_user(ctx)?;
+    let exec = find_executable(ctx)?;
+    finish_fds(ctx)?;
+    // The parent then waits for the socket to close at execve, or for an error.
+    ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
     set_final_affinity(ctx)?;
     Err(exec.exec())
 }
@@ -353,8 +392,8 @@ fn set_final_affinity(ctx: &InitContext) -> Result<(), InitError> {
 fn switch_user(ctx: &InitContext) -> Result<(), InitError> {
     let process = ctx.process;
     let user = &process.user;
-    let caps = process.capabilities.as_ref().map(CapSets::from_spec).transpose()?;
-    if let Some(caps) = &caps {
+    let caps = ctx.caps;
+    if let Some(caps) = caps {
         caps.apply_bounding()?;
     }
     // Keep the permitted set across setuid so the config's capabilities can be set after it.
@@ -371,7 +410,7 @@ fn switch_user(ctx: &InitContext) -> Result<(), InitError> {
     // SAFETY: plain ids.
     sys::cvt(unsafe { libc::setresuid(user.uid, user.uid, user.uid) }).map_err(sys_err(format!("process.user.uid {}", user.uid)))?;
     sys::prctl(libc::PR_SET_KEEPCAPS, 0).map_err(sys_err("prctl(PR_SET_KEEPCAPS)"))?;
-    if let Some(caps) = &caps {
+    if let Some(caps) = caps {
         caps.apply_process()?;
     }
     if process.no_new_privileges {
@@ -444,17 +483,3 @@ fn finish_fds(ctx: &InitContext) -> Result<(), InitError> {
     sys::cloexec_from(3 + ctx.preserve_fds).map_err(sys_err("marking fds close-on-exec"))
 }
 
-/// Blocks until `hull start` writes to exec.fifo.
-fn wait_for_start(ctx: &InitContext) -> Result<(), InitError> {
-    let mut byte = [0u8; 1];
-    loop {
-        // SAFETY: byte is a valid one-byte buffer.
-        let n = unsafe { libc::read(ctx.exec_fifo, byte.as_mut_ptr().cast(), 1) };
-        match n {
-            1 => return Ok(()),
-            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
-            // SAFETY: nobody can start us any more; end quietly.
-            _ => unsafe { libc::_exit(1) },
-        }
-    }
-}

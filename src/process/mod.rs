@@ -2,14 +2,15 @@
 //! the steps in `init`, and `sync` holds the protocol between them.
 //!
 //! ```text
-//!  hull create ──clone3(CLONE_NEW*)──▶ init ──(blocks on exec.fifo)──▶ execve(process.args)
+//!  hull create ──clone3(CLONE_NEW*)──▶ init ──(blocks in accept on exec.sock)──▶ execve(process.args)
 //!       │                               ▲
-//!       └── exits after Ready           └── hull start writes one byte to exec.fifo
+//!       └── exits after Ready           └── hull start connects, sends one byte, waits for execve
 //! ```
 //! A second fork happens only where the kernel demands it: a new time
 //! namespace (offsets must be written before any process enters it), or,
 //! when namespaces are joined from inside a user namespace, a pid namespace.
 
+pub mod barrier;
 pub mod clone;
 pub mod init;
 pub mod parent;

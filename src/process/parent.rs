@@ -4,6 +4,7 @@
 use super::clone::{Forked, clone};
 use super::init::{self, InitContext};
 use super::sync::{self, Message, SyncSocket};
+use crate::capabilities::CapSets;
 use crate::cgroups::{CgroupError, Cgroups};
 use crate::hooks::{self, HookError};
 use crate::namespaces::{self, NsError};
@@ -38,9 +39,11 @@ pub enum LaunchError {
 pub struct Launch<'a> {
     pub spec: &'a Spec,
     pub process: &'a Process,
+    pub caps: Option<&'a CapSets>,
     pub plan: &'a Plan,
     pub rootfs: &'a Path,
-    pub exec_fifo: &'a OwnedFd,
+    /// The barrier's listening socket for a new container; None for `hull exec`.
+    pub exec_barrier: Option<&'a OwnedFd>,
     pub console_socket: Option<RawFd>,
     pub keyring: Option<&'a str>,
     pub no_pivot: bool,
@@ -133,10 +136,11 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
             let ctx = InitContext {
                 spec: l.spec,
                 process: l.process,
+                caps: l.caps,
                 plan: l.plan,
                 rootfs: l.rootfs,
                 sync: &child_end,
-                exec_fifo: l.exec_fifo.as_raw_fd(),
+                exec_barrier: l.exec_barrier.map(AsRawFd::as_raw_fd),
                 console_socket: l.console_socket,
                 keyring: l.keyring,
                 no_pivot: l.no_pivot,
@@ -199,7 +203,16 @@ fn follow(l: &Launch, sync: &SyncSocket, started: &mut Started) -> Result<Launch
                 sync.send(&Message::HooksDone).map_err(|e| LaunchError::Sync(e.to_string()))?;
             }
             Some(Message::Ready) => {
-                return launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()));
+                let launched = launched.ok_or_else(|| LaunchError::Sync("Ready before the init's pid was known".into()))?;
+                if l.exec_barrier.is_none() {
+                    // An exec'd process runs at once: the socket closes at execve, or an error comes.
+                    match sync.recv().map_err(|e| LaunchError::Sync(e.to_string()))? {
+                        None => {}
+                        Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
+                        Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),
+                    }
+                }
+                return Ok(launched);
             }
             Some(Message::Error(text)) => return Err(LaunchError::Init(text)),
             Some(other) => return Err(LaunchError::Sync(format!("unexpected message {other:?}"))),

@@ -17,9 +17,10 @@
 //!                                        createContainer hooks, pivot_root, sysctl,
 //!                                        terminal, user, capabilities, cwd; finds the
 //!                                        executable
-//!                       ◀────────────── Ready           (blocked on exec.fifo)
+//!                       ◀────────────── Ready           (blocked on exec.sock)
 //!  writes state.json, --pid-file; exits
-//!  ...  `hull start` writes to exec.fifo ▶ startContainer hooks, execve
+//!  ...  `hull start` connects to exec.sock ▶ startContainer hooks, execve
+//!       (see barrier.rs: start waits for the execve, or the hook's error)
 //!
 //!  at any point          ◀────────────── Error(message), then _exit(1)
 //! ```
