@@ -6,7 +6,7 @@ DEMO_BUNDLE := target/demo-bundle
 APT_PACKAGES_TEST := busybox-static runc crun strace
 APT_PACKAGES_DEMO := busybox-static
 
-.PHONY: all build release demo test unit integration conformance bench deps-demo deps-test clean
+.PHONY: all build release demo test unit integration conformance bench clients deps-demo deps-test deps-clients clean
 
 all: release
 
@@ -51,6 +51,13 @@ conformance: release
 
 bench: deps-test release
 	@if [ -x hack/bench.sh ]; then hack/bench.sh; else echo "bench: not built yet"; fi
+
+# Real engines (containerd, podman, dockerd) against hull; not part of make test.
+deps-clients:
+	$(call apt_install,busybox-static containerd podman docker.io)
+
+clients: deps-clients release
+	hack/clients.sh $(HULL)
 
 clean:
 	$(CARGO) clean
