@@ -400,3 +400,19 @@ impl Drop for RemovePod {
         }
     }
 }
+
+#[test]
+fn the_container_reads_its_own_limits_under_sys_fs_cgroup() {
+    if skip_unless_root() {
+        return;
+    }
+    if !Path::new("/sys/fs/cgroup/memory").exists() {
+        eprintln!("skipped: no cgroup v1 memory hierarchy");
+        return;
+    }
+    let mut env = Env::new("inside", &["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max"]);
+    resources(&mut env, json!({ "memory": { "limit": 48 * 1024 * 1024 }, "pids": { "limit": 42 } }));
+    let out = env.run_ok();
+    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), [(48 * 1024 * 1024).to_string(), "42".to_string()]);
+    env.assert_clean();
+}
