@@ -320,6 +320,10 @@ fn resources_this_host_lacks_or_systemd_are_refused_clearly() {
         env.assert_clean();
     }
     env.config["linux"]["resources"] = json!({});
+    env.config["linux"]["cgroupsPath"] = json!("/");
+    let (_, err) = env.create();
+    assert!(err.contains("names a hierarchy's root"), "{err}");
+    env.assert_clean();
     env.config["linux"]["cgroupsPath"] = json!("system.slice:hull:x");
     let (_, err) = env.create();
     assert!(err.contains("slice:prefix:name path needs --systemd-cgroup"), "{err}");

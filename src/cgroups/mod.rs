@@ -29,6 +29,8 @@ pub enum CgroupError {
     Write { path: PathBuf, value: String, source: io::Error },
     #[error("linux.cgroupsPath {0:?}: must not contain '..'")]
     BadPath(String),
+    #[error("linux.cgroupsPath {0:?}: names a hierarchy's root; hull only limits and removes a cgroup below it")]
+    RootPath(String),
     #[error("linux.cgroupsPath {0:?}: a systemd slice:prefix:name path needs --systemd-cgroup, which hull does not support yet (systemd is not running here)")]
     SystemdPath(String),
     #[error("--systemd-cgroup: systemd is not running on this host; use cgroupfs (drop --systemd-cgroup)")]
@@ -85,6 +87,9 @@ impl Cgroups {
         if wanted.split('/').any(|c| c == "..") {
             return Err(CgroupError::BadPath(wanted));
         }
+        if wanted.split('/').all(|c| c.is_empty() || c == ".") {
+            return Err(CgroupError::RootPath(wanted));
+        }
         if wanted.contains(':') && !wanted.starts_with('/') {
             return Err(CgroupError::SystemdPath(wanted));
         }
@@ -108,7 +113,8 @@ impl Cgroups {
             .iter()
             .filter_map(|path| {
                 if let Some(h) = layout.v1.iter().filter(|h| path.starts_with(&h.mountpoint)).max_by_key(|h| h.mountpoint.as_os_str().len()) {
-                    return Some(Dir { path: path.clone(), version: Version::V1, controllers: h.controllers.clone() });
+                    // A hierarchy's root is never the container's to change.
+                    return Some(Dir { path: path.clone(), version: Version::V1, controllers: h.controllers.clone() }).filter(|_| h.mountpoint != *path);
                 }
                 let u = layout.unified.as_ref().filter(|u| path.starts_with(&u.mountpoint))?;
                 Some(Dir { path: path.clone(), version: Version::V2, controllers: Vec::new() }).filter(|_| u.mountpoint != *path)
