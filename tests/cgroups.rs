@@ -210,6 +210,14 @@ fn update_changes_a_running_containers_limits() {
     hull_ok(&env.root, &["update", &format!("--resources={}", file.display()), "--pids-limit", "45", &env.id]);
     assert_eq!(cgroup_file(&env, "pids", "pids.max"), "45");
     assert_eq!(cgroup_file(&env, "memory", "memory.limit_in_bytes"), "41943040");
+    // Memory and memory+swap: whichever grows is written first, or the kernel refuses.
+    if cgroup_dir(&env, "memory").join("memory.memsw.limit_in_bytes").exists() {
+        hull_ok(&env.root, &["update", "--memory", "96m", "--memory-swap", "128m", &env.id]);
+        assert_eq!(cgroup_file(&env, "memory", "memory.memsw.limit_in_bytes"), (128 * 1024 * 1024).to_string());
+        hull_ok(&env.root, &["update", "--memory", "32m", "--memory-swap", "32m", &env.id]);
+        assert_eq!(cgroup_file(&env, "memory", "memory.limit_in_bytes"), (32 * 1024 * 1024).to_string());
+        assert_eq!(cgroup_file(&env, "memory", "memory.memsw.limit_in_bytes"), (32 * 1024 * 1024).to_string());
+    }
     // A value the kernel refuses is reported with the file, the value and the errno.
     let err = stderr(&hull(&env.root, &["update", "--cpuset-cpus", "63", &env.id]));
     assert!(err.contains("cpuset.cpus") && err.contains("\"63\"") && err.contains("os error"), "{err}");
