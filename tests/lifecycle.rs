@@ -9,17 +9,19 @@ fn run_shows_isolation_from_inside() {
     if skip_unless_root() {
         return;
     }
-    let mut env = Env::new("iso", &["sh", "-c", "echo pid=$$; hostname; id -u; for n in pid net mnt ipc uts; do readlink /proc/self/ns/$n; done"]);
+    let mut env = Env::new("iso", &["sh", "-c", "echo pid=$$; hostname; id -u; for n in pid net mnt ipc uts cgroup; do readlink /proc/self/ns/$n; done; cut -d: -f3 /proc/self/cgroup | sort -u"]);
     env.config["hostname"] = json!("box");
     let out = env.run_ok();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "pid=1");
     assert_eq!(lines[1], "box");
     assert_eq!(lines[2], "0");
-    for (line, ns) in lines[3..].iter().zip(["pid", "net", "mnt", "ipc", "uts"]) {
+    for (line, ns) in lines[3..9].iter().zip(["pid", "net", "mnt", "ipc", "uts", "cgroup"]) {
         let host = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
         assert_ne!(*line, host.to_string_lossy(), "{ns} namespace is the host's");
     }
+    // The cgroup namespace was made after the init joined its cgroups: they are its root.
+    assert_eq!(lines[9..], ["/"], "cgroup paths seen inside");
     env.assert_clean();
 }
 

@@ -92,6 +92,10 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     prepare_process(ctx)?;
     enter_namespaces(ctx)?;
     let state = wait_proceed(ctx)?;
+    // Now in its cgroups: a new cgroup namespace has them as its root.
+    if ctx.plan.namespaces.creates(NsKind::Cgroup) {
+        namespaces::unshare(libc::CLONE_NEWCGROUP, "cgroup")?;
+    }
     let Some(exec_barrier) = ctx.exec_barrier else {
         return exec_into_container(ctx);
     };
@@ -185,7 +189,7 @@ fn enter_namespaces(ctx: &InitContext) -> Result<(), InitError> {
         }
         request_id_maps(ctx)?;
     }
-    namespaces::unshare(remaining & !(libc::CLONE_NEWUSER | libc::CLONE_NEWTIME), "pid, mount, network, ipc, uts, cgroup")?;
+    namespaces::unshare(remaining & !(libc::CLONE_NEWUSER | libc::CLONE_NEWTIME | libc::CLONE_NEWCGROUP), "pid, mount, network, ipc, uts")?;
     if remaining & libc::CLONE_NEWTIME != 0 {
         namespaces::unshare(libc::CLONE_NEWTIME, "time")?;
         let offsets = ctx.spec.linux.as_ref().map(|l| l.time_offsets.clone()).unwrap_or_default();

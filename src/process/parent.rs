@@ -63,7 +63,9 @@ pub struct Launched {
 
 /// Which new namespaces clone3 makes itself; the init unshares the rest.
 ///
-/// All of them, except: none when the user namespace is joined (the others must
+/// All of them, except: never the cgroup namespace, whose root is the cgroup
+/// the init is in when it is made, so the init makes it once it has joined its
+/// cgroups; none when the user namespace is joined (the others must
 /// be made from inside it) or when a new user namespace would own namespaces
 /// joined by path (it has no rights over them); and never a time namespace (its
 /// offsets must be written before any process enters it), nor then the pid
@@ -72,10 +74,11 @@ pub fn clone_flags(ns: &NamespacePlan) -> libc::c_int {
     if init_enters_user_ns_first(ns) {
         return 0;
     }
+    let flags = ns.new_flags & !libc::CLONE_NEWCGROUP;
     if ns.creates(NsKind::Time) {
-        return ns.new_flags & !(libc::CLONE_NEWTIME | libc::CLONE_NEWPID);
+        return flags & !(libc::CLONE_NEWTIME | libc::CLONE_NEWPID);
     }
-    ns.new_flags
+    flags
 }
 
 /// Whether the init must enter or make its user namespace before anything
@@ -251,8 +254,8 @@ mod tests {
 
     #[test]
     fn one_clone_makes_all_in_the_common_case() {
-        let ns = plan(&[("pid", None), ("network", None), ("mount", None), ("ipc", None), ("uts", None)]);
-        assert_eq!(clone_flags(&ns), ns.new_flags);
+        let ns = plan(&[("pid", None), ("network", None), ("mount", None), ("ipc", None), ("uts", None), ("cgroup", None)]);
+        assert_eq!(clone_flags(&ns), ns.new_flags & !libc::CLONE_NEWCGROUP, "cgroup waits for the cgroup join");
         let ns = plan(&[("user", None), ("pid", None), ("mount", None)]);
         assert_eq!(clone_flags(&ns), ns.new_flags);
     }

@@ -101,11 +101,13 @@ impl SyncSocket {
 
     /// The next message, or None when the other end has closed.
     pub fn recv(&self) -> io::Result<Option<Message>> {
-        let mut buf = vec![0u8; MAX_MESSAGE];
+        let mut buf: Vec<u8> = Vec::with_capacity(MAX_MESSAGE);
         let n = loop {
-            // SAFETY: buf is valid for MAX_MESSAGE bytes.
-            let n = unsafe { libc::recv(self.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            // SAFETY: buf has MAX_MESSAGE bytes of capacity for recv to fill.
+            let n = unsafe { libc::recv(self.raw(), buf.as_mut_ptr().cast(), MAX_MESSAGE, 0) };
             if n >= 0 {
+                // SAFETY: recv initialised the first n bytes.
+                unsafe { buf.set_len(n as usize) };
                 break n as usize;
             }
             let e = io::Error::last_os_error();
