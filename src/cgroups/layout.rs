@@ -99,56 +99,6 @@ fn unescape(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The calling process's own cgroup directories: what a container should see as
-/// each hierarchy's root. Read once, asked per mountpoint. Works inside a cgroup
-/// namespace too, where both files speak relative to the namespace's root.
-pub struct OwnDirs {
-    mountinfo: String,
-    self_cgroup: String,
-}
-
-impl OwnDirs {
-    pub fn read() -> OwnDirs {
-        OwnDirs {
-            mountinfo: std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default(),
-            self_cgroup: std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
-        }
-    }
-
-    /// The directory under the hierarchy mounted at `mountpoint`, if it is one.
-    pub fn of(&self, mountpoint: &Path) -> Option<PathBuf> {
-        own_dir_from(&self.mountinfo, &self.self_cgroup, mountpoint)
-    }
-}
-
-/// PURE: `OwnDirs::of` from the two files' text.
-pub fn own_dir_from(mountinfo: &str, self_cgroup: &str, mountpoint: &Path) -> Option<PathBuf> {
-    let (root, fstype, options) = mountinfo.lines().rev().find_map(|line| {
-        let (pre, post) = line.split_once(" - ")?;
-        let mut fields = pre.split(' ');
-        let root = fields.nth(3)?;
-        (Path::new(&unescape(fields.next()?)) == mountpoint).then_some(())?;
-        let mut post = post.split(' ');
-        let fstype = post.next()?;
-        Some((unescape(root), fstype, post.nth(1).unwrap_or_default()))
-    })?;
-    let path = match fstype {
-        "cgroup2" => self_cgroup.lines().find_map(|l| l.strip_prefix("0::"))?,
-        "cgroup" => {
-            let names: Vec<&str> = options.split(',').filter(|o| !matches!(*o, "rw" | "ro") && !is_mount_flag(o) && (!o.contains('=') || o.starts_with("name="))).collect();
-            self_cgroup.lines().find_map(|l| {
-                let mut parts = l.splitn(3, ':');
-                let (_, list, path) = (parts.next()?, parts.next()?, parts.next()?);
-                (!list.is_empty() && list.split(',').all(|n| names.contains(&n))).then_some(path)
-            })?
-        }
-        _ => return None,
-    };
-    // Component-wise, so "/../.." (a cgroup namespace's view of the host's root) strips too.
-    let relative = Path::new(path).strip_prefix(&root).ok()?;
-    Some(mountpoint.join(relative))
-}
-
 /// Joins a cgroup path (absolute: from the hierarchy's root) under a mountpoint.
 pub fn under(mountpoint: &Path, cgroup: &Path) -> PathBuf {
     mountpoint.join(cgroup.strip_prefix("/").unwrap_or(cgroup))
@@ -189,17 +139,5 @@ mod tests {
         assert_eq!(l.v1[0].own, PathBuf::from("/x"));
         assert_eq!(under(Path::new("/m"), Path::new("/a/b")), PathBuf::from("/m/a/b"));
         assert_eq!(unescape("/a\\040b"), "/a b");
-    }
-
-    #[test]
-    fn own_dir_with_and_without_a_cgroup_namespace() {
-        let m = Path::new("/sys/fs/cgroup/memory");
-        assert_eq!(own_dir_from(HYBRID, "4:memory:/c1\n", m), Some(PathBuf::from("/sys/fs/cgroup/memory/c1")));
-        // Inside a cgroup namespace made in /jobs/abc: the mount's root reads /../.., the cgroup /../../c1.
-        let in_ns = HYBRID.replace("0:32 / /sys/fs/cgroup/memory", "0:32 /../.. /sys/fs/cgroup/memory");
-        assert_eq!(own_dir_from(&in_ns, "4:memory:/../../c1\n", m), Some(PathBuf::from("/sys/fs/cgroup/memory/c1")));
-        assert_eq!(own_dir_from(HYBRID, "0::/c1\n", Path::new("/sys/fs/cgroup/unified")), Some(PathBuf::from("/sys/fs/cgroup/unified/c1")));
-        assert_eq!(own_dir_from(HYBRID, "9:name=systemd:/c1\n", Path::new("/sys/fs/cgroup/systemd")), Some(PathBuf::from("/sys/fs/cgroup/systemd/c1")));
-        assert_eq!(own_dir_from(HYBRID, "4:memory:/c1\n", Path::new("/nowhere")), None);
     }
 }

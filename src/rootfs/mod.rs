@@ -121,11 +121,9 @@ fn mount_cgroup(destination: &Path, opts: &MountOptions, mount: &Mount) -> io::R
         return sys::mount(Some(Path::new("cgroup2")), destination, Some("cgroup2"), base | ro, None);
     }
     sys::mount(Some(Path::new("tmpfs")), destination, Some("tmpfs"), base, Some("mode=755"))?;
-    let own = crate::cgroups::layout::OwnDirs::read();
     for entry in std::fs::read_dir("/sys/fs/cgroup")? {
         let entry = entry?;
-        // The container's own cgroup, as runc binds it, so it reads its own limits.
-        let host = own.of(&entry.path()).unwrap_or_else(|| entry.path());
+        let host = entry.path();
         if !entry.file_type()?.is_dir() {
             continue;
         }
