@@ -38,11 +38,11 @@ fn exec_joins_the_containers_namespaces() {
     }
     let (code, _, _) = exec(&env, &[&env.id, "sh", "-c", "exit 9"]);
     assert_eq!(code, 9);
-    // The exec'd process is in the container's cgroups.
-    // It is in the container's cgroup namespace, whose root is the container's cgroup:
-    // every hierarchy reads "/" (a process outside it would read "/..").
-    let (_, out, _) = exec(&env, &[&env.id, "cat", "/proc/self/cgroup"]);
-    assert!(!out.is_empty() && out.lines().all(|l| l.ends_with(":/")), "{out}");
+    // The exec'd process is in the container's cgroups: under the container's cgroup
+    // namespace (rooted at its cgroup) it sees exactly what the init sees.
+    let (_, out, _) = exec(&env, &[&env.id, "sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup"]);
+    let (own, init) = out.split_once("--\n").unwrap_or_default();
+    assert!(!own.is_empty() && own == init, "{out}");
 }
 
 #[test]
