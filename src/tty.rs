@@ -4,7 +4,7 @@
 use crate::spec::config::ConsoleSize;
 use crate::sys;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -67,18 +67,7 @@ pub fn setup(socket: RawFd, size: Option<ConsoleSize>, console: Console) -> Resu
 
 /// /dev/console shows the container's own pty, never a host file (CVE-2025-52565).
 fn bind_console(slave: &OwnedFd) -> Result<(), TtyError> {
-    let console = Path::new("/dev/console");
-    match std::fs::symlink_metadata(console) {
-        Ok(meta) if meta.file_type().is_symlink() || meta.is_dir() => {
-            std::fs::remove_file(console).map_err(pty_err("removing /dev/console"))?;
-        }
-        _ => {}
-    }
-    if std::fs::symlink_metadata(console).is_err() {
-        std::fs::File::create(console).map_err(pty_err("creating /dev/console"))?;
-    }
-    let source = PathBuf::from(format!("/proc/self/fd/{}", slave.as_raw_fd()));
-    sys::mount(Some(&source), console, None, libc::MS_BIND, None).map_err(pty_err("bind-mounting the pty on /dev/console"))
+    crate::rootfs::bind_console(slave.as_fd()).map_err(pty_err("bind-mounting the pty on /dev/console"))
 }
 
 pub fn send_fd(socket: RawFd, fd: RawFd) -> io::Result<()> {

@@ -414,7 +414,6 @@ impl Drop for RemovePod {
 }
 
 #[test]
-#[ignore = "needs src/rootfs/cgroupfs.rs from the rootfs branch: /sys/fs/cgroup/<controller> as the container's own cgroup"]
 fn the_container_reads_its_own_limits_under_sys_fs_cgroup() {
     if skip_unless_root() {
         return;

@@ -35,7 +35,8 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         return Err(cgroups::CgroupError::NoSystemd.into());
     }
     let bundle = std::fs::canonicalize(&args.bundle).map_err(io_err("bundle", &args.bundle))?;
-    let spec = spec::load(&bundle)?;
+    let mut spec = spec::load(&bundle)?;
+    crate::rootfs::resolve_sources(&mut spec, &bundle);
     let plan = spec::validate::validate(&spec)?;
     let linux = spec.linux.clone().unwrap_or_default();
     let process = spec.process.as_ref().ok_or_else(|| spec::SpecError::invalid("process", "missing"))?;

@@ -20,7 +20,7 @@ pub fn features() -> Result<(), ContainerError> {
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } },
+            "mountExtensions": { "idmap": { "enabled": true } },
         },
         "annotations": { "org.opencontainers.runtime-spec.features": "hull" },
     });

@@ -72,6 +72,8 @@ pub struct InitContext<'a> {
     pub pid_and_time_joined_by_parent: bool,
     /// Fds of the parent's that the init must not hold: its end of the socket, the state lock.
     pub parent_fds: &'a [RawFd],
+    /// Idmapped binds made by the parent, inherited across clone.
+    pub premade: &'a rootfs::PremadeMounts,
 }
 
 /// The child side after clone; never returns.
@@ -100,7 +102,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
         return exec_into_container(ctx);
     };
     join_session_keyring(ctx.keyring)?;
-    let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot };
+    let rootfs_plan = RootfsPlan { spec: ctx.spec, rootfs: ctx.rootfs, in_user_ns: ctx.plan.namespaces.has(NsKind::User), no_pivot: ctx.no_pivot, premade: ctx.premade };
     rootfs::prepare(&rootfs_plan)?;
     run_runtime_hooks(ctx)?;
     if let Some(hooks) = &ctx.spec.hooks {
@@ -292,16 +294,7 @@ fn apply_sysctl(spec: &Spec) -> Result<(), InitError> {
 
 /// Writes a file that must be on the real procfs, not something the image put there.
 fn write_proc(path: &Path, value: &str) -> io::Result<()> {
-    const PROC_SUPER_MAGIC: libc::c_long = 0x9fa0;
-    let fd = sys::open(path, libc::O_WRONLY | libc::O_NOFOLLOW, 0)?;
-    // SAFETY: an all-zero statfs is valid; fstatfs fills it.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: fd is open, st a valid out pointer.
-    sys::cvt(unsafe { libc::fstatfs(std::os::fd::AsRawFd::as_raw_fd(&fd), &mut st) })?;
-    if st.f_type as libc::c_long != PROC_SUPER_MAGIC {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not on procfs"));
-    }
-    sys::write_all(std::os::fd::AsRawFd::as_raw_fd(&fd), value.as_bytes())
+    rootfs::write_proc(path, value)
 }
 
 /// rlimits, oom_score_adj, personality, scheduler, I/O priority, initial cpu affinity.
@@ -422,6 +415,7 @@ fn switch_user(ctx: &InitContext) -> Result<(), InitError> {
     }
     let cwd = Path::new(&process.cwd);
     std::env::set_current_dir(cwd).map_err(sys_err(format!("process.cwd {}", process.cwd)))?;
+    rootfs::ensure_cwd_inside_root().map_err(sys_err(format!("process.cwd {}", process.cwd)))?;
     if let Some(umask) = user.umask {
         // SAFETY: umask takes a plain mode.
         unsafe { libc::umask(umask as libc::mode_t) };

@@ -27,6 +27,8 @@ pub enum LaunchError {
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
     Hook(#[from] HookError),
+    #[error(transparent)]
+    Rootfs(#[from] crate::rootfs::RootfsError),
     /// An error the init reported; its text is already one complete line.
     #[error("{0}")]
     Init(String),
@@ -129,6 +131,8 @@ impl Drop for Started {
 pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
     let (parent_end, child_end) = sync::pair().map_err(|source| LaunchError::Sys { what: "creating the sync socketpair", source })?;
     let ns = &l.plan.namespaces;
+    // Idmapped binds of a user-namespaced container must be made from outside it.
+    let premade = crate::rootfs::premade_mounts(l.spec, ns)?;
     let flags = clone_flags(ns);
     let parent_joins = !init_enters_user_ns_first(ns);
     let saved = if parent_joins { join_for_children(ns)? } else { Vec::new() };
@@ -151,6 +155,7 @@ pub fn launch(l: &Launch) -> Result<Launched, LaunchError> {
                 clone_flags: flags,
                 pid_and_time_joined_by_parent: parent_joins,
                 parent_fds: &parent_fds,
+                premade: &premade,
             };
             init::run(&ctx)
         }
