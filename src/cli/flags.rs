@@ -113,6 +113,33 @@ pub fn parse_all(specs: &[FlagSpec], args: &[String]) -> Result<Parsed, FlagErro
     Ok(parsed)
 }
 
+/// A Go `time.Duration` string: "5s", "100ms", "1m30s", "1.5h", "250us".
+pub fn go_duration(text: &str) -> Option<std::time::Duration> {
+    let mut rest = text;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += number * seconds;
+    }
+    Some(std::time::Duration::from_secs_f64(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +169,18 @@ mod tests {
         assert_eq!(p.positionals, ["id", "-d"]);
         let p = parse_all(SPECS, &words("-- -d")).unwrap();
         assert_eq!(p.positionals, ["-d"]);
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(go_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(go_duration("100ms"), Some(Duration::from_millis(100)));
+        assert_eq!(go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(go_duration("1.5s"), Some(Duration::from_millis(1500)));
+        for bad in ["", "5", "s", "5x", "1..2s"] {
+            assert_eq!(go_duration(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -33,6 +33,44 @@ pub struct CreateArgs {
     pub preserve_fds: u32,
 }
 
+/// `hull update`: runc's flags, kept as given (update.rs gives them meaning).
+#[derive(Debug, Default)]
+pub struct UpdateArgs {
+    pub id: String,
+    /// A JSON file of linux.resources, or "-" for stdin.
+    pub resources: Option<String>,
+    /// (flag name, value) for every resource flag given, in UPDATE_FLAGS' names.
+    pub values: Vec<(&'static str, String)>,
+}
+
+/// The resource flags of `runc update`; `cpu-shares` is accepted for `cpu-share`.
+pub const UPDATE_FLAGS: &[&str] = &[
+    "blkio-weight", "cpu-period", "cpu-quota", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpu-share",
+    "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp", "memory", "memory-reservation",
+    "memory-swap", "pids-limit", "l3-cache-schema", "mem-bw-schema",
+];
+
+const UPDATE: &[FlagSpec] = &[
+    option(&["resources", "r"]),
+    option(&["blkio-weight"]),
+    option(&["cpu-period"]),
+    option(&["cpu-quota"]),
+    option(&["cpu-burst"]),
+    option(&["cpu-rt-period"]),
+    option(&["cpu-rt-runtime"]),
+    option(&["cpu-share", "cpu-shares"]),
+    option(&["cpuset-cpus"]),
+    option(&["cpuset-mems"]),
+    option(&["kernel-memory"]),
+    option(&["kernel-memory-tcp"]),
+    option(&["memory"]),
+    option(&["memory-reservation"]),
+    option(&["memory-swap"]),
+    option(&["pids-limit"]),
+    option(&["l3-cache-schema"]),
+    option(&["mem-bw-schema"]),
+];
+
 #[derive(Debug, Default)]
 pub struct ExecArgs {
     pub id: String,
@@ -63,6 +101,11 @@ pub enum Command {
     State { id: String },
     Kill { id: String, signal: String, all: bool },
     Delete { id: String, force: bool },
+    Pause { id: String },
+    Resume { id: String },
+    Update(UpdateArgs),
+    Events { id: String, stats: bool, interval: std::time::Duration },
+    Ps { id: String, json: bool, ps_args: Vec<String> },
     List { json: bool, quiet: bool },
     Spec { bundle: PathBuf, rootless: bool },
     Features,
@@ -176,6 +219,36 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, FlagError> {
             let p = parse_all(&[flag(&["force", "f"])], rest)?;
             Command::Delete { id: one_id(&p, "delete")?, force: p.flag("force")? }
         }
+        "pause" => Command::Pause { id: one_id(&parse_all(&[], rest)?, "pause")? },
+        "resume" => Command::Resume { id: one_id(&parse_all(&[], rest)?, "resume")? },
+        "update" => {
+            let p = parse_all(UPDATE, rest)?;
+            let values = UPDATE_FLAGS.iter().filter_map(|name| p.value(name).map(|v| (*name, v.to_string()))).collect();
+            Command::Update(UpdateArgs { id: one_id(&p, "update")?, resources: p.value("resources").map(String::from), values })
+        }
+        "events" => {
+            let p = parse_all(&[flag(&["stats"]), option(&["interval"])], rest)?;
+            let interval = match p.value("interval") {
+                None => std::time::Duration::from_secs(5),
+                Some(v) => flags::go_duration(v).filter(|d| !d.is_zero()).ok_or_else(|| FlagError::BadValue { name: "interval".into(), value: v.into(), reason: "not a positive duration like 5s or 100ms".into() })?,
+            };
+            Command::Events { id: one_id(&p, "events")?, stats: p.flag("stats")?, interval }
+        }
+        "ps" => {
+            let p = parse_all(&[option(&["format", "f"])], rest)?;
+            let json = match p.value("format") {
+                None | Some("table") => false,
+                Some("json") => true,
+                Some(other) => {
+                    return Err(FlagError::BadValue { name: "format".into(), value: other.into(), reason: "must be table or json".into() });
+                }
+            };
+            let Some((id, ps_args)) = p.positionals.split_first() else {
+                return Err(FlagError::Usage("ps: usage: hull ps [--format table|json] <container-id> [ps options]".into()));
+            };
+            let ps_args = ps_args.strip_prefix(&["--".to_string()]).unwrap_or(ps_args).to_vec();
+            Command::Ps { id: id.clone(), json, ps_args }
+        }
         "list" => {
             let p = parse_all(&[option(&["format", "f"]), flag(&["quiet", "q"])], rest)?;
             let json = match p.value("format") {
@@ -263,6 +336,11 @@ commands:
   kill     send a signal to a container's init (or, with --all, every process)
   delete   delete a container and everything made for it
   list     list containers
+  pause    freeze every process of a container
+  resume   thaw a paused container
+  update   change a container's resource limits (runc's flags, or --resources FILE|-)
+  events   stream a container's stats and OOM events (--stats: print stats once)
+  ps       list a container's processes (--format table|json; extra args go to ps)
   spec     write a default config.json
   features print what this runtime supports, as JSON
 
@@ -271,7 +349,7 @@ global options:
   --log FILE           log to FILE instead of stderr
   --log-format FORMAT  text or json
   --debug              log debug messages
-  --systemd-cgroup     use systemd for cgroups (needs systemd)
+  --systemd-cgroup     use systemd for cgroups (not supported: refused)
   --version, -v        print the version
 ";
 
@@ -302,6 +380,21 @@ mod tests {
         assert_eq!((id.as_str(), signal.as_str(), all), ("c", "9", true));
         let Command::Kill { signal, .. } = invoke("kill c").command else { panic!() };
         assert_eq!(signal, "SIGTERM");
+    }
+
+    #[test]
+    fn cgroup_verbs() {
+        let Command::Update(u) = invoke("update --resources=- --memory 64m --cpu-shares 512 -pids-limit=5 c").command else { panic!() };
+        assert_eq!(u.resources.as_deref(), Some("-"));
+        assert_eq!(u.values, [("cpu-share", "512".to_string()), ("memory", "64m".to_string()), ("pids-limit", "5".to_string())]);
+        assert_eq!(u.id, "c");
+        let Command::Events { stats, interval, .. } = invoke("events --interval=250ms c").command else { panic!() };
+        assert_eq!((stats, interval), (false, std::time::Duration::from_millis(250)));
+        let Command::Events { stats, .. } = invoke("events --stats c").command else { panic!() };
+        assert!(stats);
+        let Command::Ps { id, json, ps_args } = invoke("ps --format json c -o pid,comm").command else { panic!() };
+        assert_eq!((id.as_str(), json, ps_args), ("c", true, vec!["-o".to_string(), "pid,comm".to_string()]));
+        assert!(matches!(invoke("pause c").command, Command::Pause { .. }));
     }
 
     #[test]

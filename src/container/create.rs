@@ -39,7 +39,6 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
     crate::rootfs::resolve_sources(&mut spec, &bundle);
     let plan = spec::validate::validate(&spec)?;
     let linux = spec.linux.clone().unwrap_or_default();
-    cgroups::check_resources(linux.resources.as_ref())?;
     let process = spec.process.as_ref().ok_or_else(|| spec::SpecError::invalid("process", "missing"))?;
     check_terminal(process.terminal, args.console_socket.as_deref(), console)?;
     let relay = match console {
@@ -67,6 +66,7 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
     let made = (|| {
         let barrier = barrier::listen(dir.lock_fd()).map_err(io_err("listening on", dir.barrier_path()))?;
         cgroups.create()?;
+        cgroups.apply(linux.resources.as_ref(), cgroups::Apply::Create)?;
         let console = args.console_socket.as_deref().map(tty::connect).transpose()?;
         let template = record.clone();
         let launched = launch(&Launch {

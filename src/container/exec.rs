@@ -34,7 +34,7 @@ pub fn exec(global: &Global, args: &ExecArgs) -> Result<i32, ContainerError> {
     let plan = Plan { namespaces: namespaces_of(record.pid)? };
     let caps = process.capabilities.as_ref().map(capabilities::plan_for_this_host).transpose()?;
     let spec = Spec { process: Some(process.clone()), ..Default::default() };
-    let cgroups = Cgroups { paths: record.cgroup_paths.clone() };
+    let cgroups = Cgroups::open(&record.cgroup_paths)?;
     let console = args.console_socket.as_deref().map(tty::connect).transpose()?;
     let (ours, theirs) = UnixStream::pair().map_err(|source| ContainerError::Sys { what: "socketpair for the console".into(), source })?;
     if !args.detach {

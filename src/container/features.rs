@@ -14,7 +14,8 @@ pub fn features() -> Result<(), ContainerError> {
         "linux": {
             "namespaces": NsKind::ALL.iter().map(|k| k.spec_name()).collect::<Vec<_>>(),
             "capabilities": caps,
-            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false },
+            // v1, v2 and hybrid cgroupfs; rdma limits are written where the host has the controller.
+            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true },
             "seccomp": { "enabled": false },
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },

@@ -30,16 +30,17 @@ pub fn signal_init(record: &Record, signal: libc::c_int) -> Result<(), Container
     sys::pidfd_send_signal(&pidfd, signal).map_err(|source| ContainerError::Sys { what: format!("signal {signal} to pid {}", record.pid), source })
 }
 
-/// Every process in the container's cgroup, frozen while they are signalled so none can fork away.
+/// Every process in the container's cgroup, frozen while they are signalled so none can
+/// fork away, then thawed (a frozen process would not act on the signal).
 pub fn signal_all(record: &Record, signal: libc::c_int) {
-    let freezer = record.cgroup_paths.iter().find(|p| p.join("freezer.state").exists());
-    let frozen = freezer.is_some_and(|f| std::fs::write(f.join("freezer.state"), "FROZEN").is_ok());
+    let cgroups = cgroups::Cgroups::open(&record.cgroup_paths).ok();
+    let frozen = cgroups.as_ref().is_some_and(|cg| cgroups::freezer::freeze(cg).is_ok());
     for pid in cgroups::procs(&record.cgroup_paths) {
         // SAFETY: kill takes plain integers; these pids are in the container's cgroup.
         unsafe { libc::kill(pid, signal) };
     }
-    if frozen && let Some(f) = freezer {
-        let _ = std::fs::write(f.join("freezer.state"), "THAWED");
+    if frozen && let Some(cg) = &cgroups {
+        let _ = cgroups::freezer::thaw(cg);
     }
     if super::state::init_alive(record) {
         let _ = signal_init(record, signal);

@@ -4,14 +4,19 @@
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod exec;
 pub mod features;
 pub mod info;
 pub mod kill;
+pub mod pause;
+pub mod ps;
+pub mod resume;
 pub mod run;
 pub mod spec;
 pub mod start;
 pub mod state;
+pub mod update;
 
 use crate::cgroups::CgroupError;
 use crate::hooks::HookError;

@@ -195,7 +195,7 @@ pub struct Linux {
     #[serde(default)]
     pub devices: Vec<Device>,
     pub cgroups_path: Option<String>,
-    pub resources: Option<serde_json::Value>,
+    pub resources: Option<crate::spec::resources::Resources>,
     pub rootfs_propagation: Option<String>,
     pub seccomp: Option<serde_json::Value>,
     #[serde(default)]

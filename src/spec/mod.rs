@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod namespaces;
+pub mod resources;
 pub mod validate;
 
 pub use config::Spec;
