@@ -100,8 +100,15 @@ pub fn resolve_sources(spec: &mut Spec, bundle: &Path) {
 /// Everything before pivot_root: propagation, the rootfs bind, the mounts and /dev.
 pub fn prepare(plan: &RootfsPlan) -> Result<(), RootfsError> {
     let propagation = configured_propagation(plan.spec);
+    // An unbindable old root could not be bound onto itself below: it is made
+    // private here, and the new root gets "unbindable" after pivot_root.
+    let before_pivot = match propagation {
+        Some(p) if p & libc::MS_UNBINDABLE != 0 => libc::MS_PRIVATE | (p & libc::MS_REC),
+        Some(p) => p,
+        None => libc::MS_SLAVE | libc::MS_REC,
+    };
     let root = Path::new("/");
-    sys::mount(None, root, None, propagation.unwrap_or(libc::MS_SLAVE | libc::MS_REC), None).map_err(io_err("setting propagation of", root))?;
+    sys::mount(None, root, None, before_pivot, None).map_err(io_err("setting propagation of", root))?;
     if propagation.is_some_and(|p| p & libc::MS_SHARED != 0) {
         make_parent_mount_private(plan.rootfs)?;
     }

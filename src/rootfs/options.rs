@@ -81,6 +81,8 @@ const FLAGS: &[(&str, bool, c_ulong)] = &[
     ("sync", false, libc::MS_SYNCHRONOUS),
 ];
 
+const ATIME_MODES: c_ulong = libc::MS_NOATIME | libc::MS_RELATIME | libc::MS_STRICTATIME;
+
 const ATIME_OPTIONS: &[&str] = &["atime", "noatime", "relatime", "norelatime", "strictatime", "nostrictatime"];
 
 const PROPAGATION: &[(&str, c_ulong)] = &[
@@ -162,6 +164,10 @@ pub fn parse(options: &[String]) -> MountOptions {
                 parsed.flags &= !flag;
                 parsed.cleared |= flag;
             } else {
+                // The access-time modes are one field: a later mode replaces an earlier one.
+                if flag & ATIME_MODES != 0 {
+                    parsed.flags &= !ATIME_MODES;
+                }
                 parsed.flags |= flag;
                 parsed.cleared &= !flag;
             }
@@ -317,6 +323,9 @@ mod tests {
         assert_eq!(o.recursive.set, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID);
         assert_eq!(o.recursive.clear, libc::MOUNT_ATTR_NOEXEC);
         assert_eq!(o.flags, libc::MS_BIND | libc::MS_REC, "recursive options are not mount(2) flags");
+        let last_wins = opts(&["noatime", "strictatime"]);
+        assert_eq!(last_wins.flags & ATIME_MODES, libc::MS_STRICTATIME);
+        assert_eq!(opts(&["strictatime", "relatime", "noatime"]).flags & ATIME_MODES, libc::MS_NOATIME);
         let atime = opts(&["rnoatime"]);
         assert_eq!(atime.recursive.set, libc::MOUNT_ATTR_NOATIME);
         assert_eq!(atime.recursive.clear, libc::MOUNT_ATTR__ATIME, "an atime mode must clear the atime field");

@@ -13,6 +13,11 @@ pub struct Plan {
 }
 
 pub fn validate(spec: &Spec) -> Result<Plan, SpecError> {
+    let major = semver_major(&spec.oci_version)
+        .ok_or_else(|| SpecError::invalid("ociVersion", format!("{:?} is not a SemVer 2.0.0 version", spec.oci_version)))?;
+    if major != 1 {
+        return Err(SpecError::invalid("ociVersion", format!("{} is not a 1.x runtime-spec version, which hull implements", spec.oci_version)));
+    }
     match &spec.root {
         None => return Err(SpecError::invalid("root", "missing: the bundle must name its root filesystem")),
         Some(root) if root.path.is_empty() => return Err(SpecError::invalid("root.path", "empty")),
@@ -167,6 +172,22 @@ fn validate_linux(linux: &Linux, namespaces: &NamespacePlan) -> Result<(), SpecE
     Ok(())
 }
 
+/// The major version of a SemVer 2.0.0 string such as "1.0.2-dev", or None if it is not one.
+pub fn semver_major(version: &str) -> Option<u64> {
+    let identifiers_ok = |part: &str| part.split('.').all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let (rest, build) = version.split_once('+').map_or((version, None), |(r, b)| (r, Some(b)));
+    let (core, pre) = rest.split_once('-').map_or((rest, None), |(c, p)| (c, Some(p)));
+    if !build.is_none_or(identifiers_ok) || !pre.is_none_or(identifiers_ok) {
+        return None;
+    }
+    let numbers: Vec<&str> = core.split('.').collect();
+    let numeric = |n: &&str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n.len() == 1 || !n.starts_with('0'));
+    if numbers.len() != 3 || !numbers.iter().all(numeric) {
+        return None;
+    }
+    numbers[0].parse().ok()
+}
+
 /// Parses "CAP_SYS_ADMIN"; the spec requires the CAP_ prefix.
 pub fn capability(name: &str) -> Result<caps::Capability, String> {
     if !name.starts_with("CAP_") {
@@ -281,7 +302,7 @@ mod tests {
         validate(&parse(json.as_bytes()).unwrap())
     }
 
-    const BASE: &str = r#""root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}"#;
+    const BASE: &str = r#""ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}}"#;
 
     #[test]
     fn minimal_config_is_valid() {
@@ -291,9 +312,12 @@ mod tests {
     #[test]
     fn refusals_name_the_field() {
         let cases = [
-            (r#"{"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "root"),
-            (r#"{"root":{"path":"r"},"process":{"cwd":"rel","args":["sh"],"user":{}}}"#, "process.cwd"),
-            (r#"{"root":{"path":"r"},"process":{"cwd":"/","args":[],"user":{}}}"#, "process.args"),
+            (r#"{"ociVersion":"1.0.0","process":{"cwd":"/","args":["sh"],"user":{}}}"#, "root"),
+            (r#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"rel","args":["sh"],"user":{}}}"#, "process.cwd"),
+            (r#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"/","args":[],"user":{}}}"#, "process.args"),
+            (r#"{"ociVersion":"not-a-version","root":{"path":"r"},"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "ociVersion"),
+            (r#"{"root":{"path":"r"},"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "ociVersion"),
+            (r#"{"ociVersion":"2.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "ociVersion"),
             (&format!(r#"{{{BASE},"linux":{{"seccomp":{{}}}}}}"#), "linux.seccomp"),
             (&format!(r#"{{{BASE},"hostname":"x"}}"#), "hostname"),
             (&format!(r#"{{{BASE},"linux":{{"sysctl":{{"kernel.pid_max":"1"}}}}}}"#), "linux.sysctl.kernel.pid_max"),
@@ -313,6 +337,16 @@ mod tests {
         assert!(check(&bad_annotation).unwrap_err().to_string().contains("annotations"));
         let bad_rlimit = BASE.replace(r#""user""#, r#""rlimits":[{"type":"RLIMIT_NOFILE","soft":10,"hard":5}],"user""#);
         assert!(check(&format!("{{{bad_rlimit}}}")).unwrap_err().to_string().contains("process.rlimits[0]"));
+    }
+
+    #[test]
+    fn semver() {
+        for (v, major) in [("1.0.0", Some(1)), ("1.0.2-dev", Some(1)), ("1.3.0+build.5", Some(1)), ("10.20.30", Some(10))] {
+            assert_eq!(semver_major(v), major, "{v}");
+        }
+        for bad in ["", "1", "1.0", "1.0.0.0", "01.0.0", "1.0.0-", "1.0.0+", "v1.0.0", "1.0.0-a..b", "not-a-version"] {
+            assert_eq!(semver_major(bad), None, "{bad}");
+        }
     }
 
     #[test]
