@@ -8,12 +8,22 @@ runtime=$(readlink -f "${1:-target/release/hull}")
 work=$(mktemp -d /tmp/hull-clients.XXXXXX)
 pids=()
 passed=0 failed=0
+# The engines make these cgroup parents; remove the ones this run made, once empty.
+parents=()
+for hierarchy in /sys/fs/cgroup/*/; do
+    for name in hull docker libpod_parent; do
+        [ -e "$hierarchy$name" ] || parents+=("$hierarchy$name")
+    done
+done
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
     # Mounts the engines left under our own directory only.
     grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
     rm -rf "$work"
+    for dir in "${parents[@]}"; do
+        [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
 }
 trap cleanup EXIT
 
