@@ -61,6 +61,7 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         poststart: spec.hooks.as_ref().map(|h| h.poststart.clone()).unwrap_or_default(),
         poststop: spec.hooks.as_ref().map(|h| h.poststop.clone()).unwrap_or_default(),
         cgroup_paths: cgroups.paths.clone(),
+        seccomp: linux.seccomp.clone(),
         ..Default::default()
     };
     let made = (|| {

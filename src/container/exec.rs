@@ -31,7 +31,9 @@ pub fn exec(global: &Global, args: &ExecArgs) -> Result<i32, ContainerError> {
     if process.terminal && args.console_socket.is_none() && args.detach {
         return Err(ContainerError::Usage("exec --tty --detach needs --console-socket to hand the pty to".into()));
     }
-    let plan = Plan { namespaces: namespaces_of(record.pid)? };
+    // The profile is container-wide (runtime-spec): exec'd processes get it too.
+    let seccomp = record.seccomp.as_ref().map(crate::seccomp::compile).transpose().map_err(SpecError::from)?;
+    let plan = Plan { namespaces: namespaces_of(record.pid)?, seccomp };
     let caps = process.capabilities.as_ref().map(capabilities::plan_for_this_host).transpose()?;
     let spec = Spec { process: Some(process.clone()), ..Default::default() };
     let cgroups = Cgroups::open(&record.cgroup_paths)?;

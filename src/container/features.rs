@@ -2,6 +2,7 @@
 
 use super::ContainerError;
 use crate::rootfs::options;
+use crate::seccomp::compile as seccomp;
 use crate::spec::namespaces::NsKind;
 
 pub fn features() -> Result<(), ContainerError> {
@@ -16,7 +17,15 @@ pub fn features() -> Result<(), ContainerError> {
             "capabilities": caps,
             // v1, v2 and hybrid cgroupfs; rdma limits are written where the host has the controller.
             "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true },
-            "seccomp": { "enabled": false },
+            "seccomp": {
+                "enabled": true,
+                "actions": seccomp::ACTIONS,
+                "operators": seccomp::OPERATORS,
+                "archs": seccomp::ARCHES,
+                "knownFlags": seccomp::FLAGS,
+                // WAIT_KILLABLE_RECV is accepted but has no effect without a notify listener.
+                "supportedFlags": &seccomp::FLAGS[..3],
+            },
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },

@@ -74,6 +74,10 @@ pub struct Record {
     /// Every cgroup directory hull made or joined for this container.
     #[serde(default)]
     pub cgroup_paths: Vec<PathBuf>,
+    /// The container's seccomp profile, which `hull exec` applies too: kept here because
+    /// changes to config.json after create must not affect the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp: Option<crate::seccomp::profile::Seccomp>,
 }
 
 pub fn validate_id(id: &str) -> Result<(), StateError> {

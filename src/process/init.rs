@@ -33,6 +33,8 @@ pub enum InitError {
     Tty(#[from] TtyError),
     #[error(transparent)]
     Capabilities(#[from] CapError),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
     #[error("{what}: {source}")]
     Sys { what: String, source: io::Error },
     #[error("sync with parent: {0}")]
@@ -116,6 +118,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
     }
     rootfs::finish(ctx.spec)?;
     apply_process_attributes(ctx)?;
+    install_seccomp(ctx, SeccompPoint::BeforeCapabilityDrop)?;
     switch_user(ctx)?;
     let exec = find_executable(ctx)?;
     finish_fds(ctx)?;
@@ -141,6 +144,7 @@ fn start_process(ctx: &InitContext, state: &[u8], exec: &Exec) -> Result<std::co
         hooks::run_all("startContainer", &hooks.start_container, state)?;
     }
     set_final_affinity(ctx)?;
+    install_seccomp(ctx, SeccompPoint::BeforeExec)?;
     Err(exec.exec())
 }
 
@@ -151,13 +155,33 @@ fn exec_into_container(ctx: &InitContext) -> Result<std::convert::Infallible, In
         tty::setup(socket, ctx.process.console_size, tty::Console::Keep)?;
     }
     apply_process_attributes(ctx)?;
+    install_seccomp(ctx, SeccompPoint::BeforeCapabilityDrop)?;
     switch_user(ctx)?;
     let exec = find_executable(ctx)?;
     finish_fds(ctx)?;
     // The parent then waits for the socket to close at execve, or for an error.
     ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
     set_final_affinity(ctx)?;
+    install_seccomp(ctx, SeccompPoint::BeforeExec)?;
     Err(exec.exec())
+}
+
+#[derive(PartialEq)]
+enum SeccompPoint {
+    BeforeCapabilityDrop,
+    BeforeExec,
+}
+
+/// The filter goes on as late as it can: right before execve once no_new_privs
+/// is set; without no_new_privs the kernel wants CAP_SYS_ADMIN for it, so it
+/// goes on before switch_user drops capabilities, as runc does.
+fn install_seccomp(ctx: &InitContext, at: SeccompPoint) -> Result<(), InitError> {
+    let Some(program) = &ctx.plan.seccomp else { return Ok(()) };
+    let wanted = if ctx.process.no_new_privileges { SeccompPoint::BeforeExec } else { SeccompPoint::BeforeCapabilityDrop };
+    if at == wanted {
+        crate::seccomp::install(program)?;
+    }
+    Ok(())
 }
 
 /// Signals unblocked, the parent's fds closed, not dumpable until exec.

@@ -197,7 +197,7 @@ pub struct Linux {
     pub cgroups_path: Option<String>,
     pub resources: Option<crate::spec::resources::Resources>,
     pub rootfs_propagation: Option<String>,
-    pub seccomp: Option<serde_json::Value>,
+    pub seccomp: Option<crate::seccomp::profile::Seccomp>,
     #[serde(default)]
     pub sysctl: BTreeMap<String, String>,
     #[serde(default)]

@@ -21,6 +21,8 @@ pub enum SpecError {
     Parse { path: PathBuf, message: String, line: usize, column: usize, field: String },
     #[error("config.json: {field}: {reason}")]
     Invalid { field: String, reason: String },
+    #[error("config.json: {0}")]
+    Seccomp(#[from] crate::seccomp::SeccompError),
 }
 
 impl SpecError {

@@ -10,6 +10,8 @@ use std::str::FromStr;
 #[derive(Debug)]
 pub struct Plan {
     pub namespaces: NamespacePlan,
+    /// linux.seccomp compiled here, before any fork, so the init only installs it.
+    pub seccomp: Option<crate::seccomp::Program>,
 }
 
 pub fn validate(spec: &Spec) -> Result<Plan, SpecError> {
@@ -62,7 +64,8 @@ pub fn validate(spec: &Spec) -> Result<Plan, SpecError> {
             }
         }
     }
-    Ok(Plan { namespaces })
+    let seccomp = linux.seccomp.as_ref().map(crate::seccomp::compile).transpose()?;
+    Ok(Plan { namespaces, seccomp })
 }
 
 pub fn validate_process(process: &Process) -> Result<(), SpecError> {
@@ -119,7 +122,6 @@ pub fn validate_process(process: &Process) -> Result<(), SpecError> {
 
 fn validate_linux(linux: &Linux, namespaces: &NamespacePlan) -> Result<(), SpecError> {
     let refused = [
-        ("linux.seccomp", linux.seccomp.is_some()),
         ("linux.intelRdt", linux.intel_rdt.is_some()),
         ("linux.memoryPolicy", linux.memory_policy.is_some()),
         ("linux.netDevices", !linux.net_devices.is_empty()),
@@ -318,7 +320,7 @@ mod tests {
             (r#"{"ociVersion":"not-a-version","root":{"path":"r"},"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "ociVersion"),
             (r#"{"root":{"path":"r"},"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "ociVersion"),
             (r#"{"ociVersion":"2.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["sh"],"user":{}}}"#, "ociVersion"),
-            (&format!(r#"{{{BASE},"linux":{{"seccomp":{{}}}}}}"#), "linux.seccomp"),
+            (&format!(r#"{{{BASE},"linux":{{"seccomp":{{"defaultAction":"SCMP_ACT_NOPE"}}}}}}"#), "linux.seccomp.defaultAction"),
             (&format!(r#"{{{BASE},"hostname":"x"}}"#), "hostname"),
             (&format!(r#"{{{BASE},"linux":{{"sysctl":{{"kernel.pid_max":"1"}}}}}}"#), "linux.sysctl.kernel.pid_max"),
             (&format!(r#"{{{BASE},"linux":{{"namespaces":[{{"type":"user"}}]}}}}"#), "linux.uidMappings"),
