@@ -150,8 +150,8 @@ fn unsupported_fields_are_refused_not_ignored() {
         return;
     }
     let mut env = Env::new("seccomp", &["true"]);
-    env.config["linux"]["seccomp"] = json!({ "defaultAction": "SCMP_ACT_ALLOW" });
-    create_fails(&env, "linux.seccomp");
+    env.config["linux"]["seccomp"] = json!({ "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{ "names": ["mkdir"], "action": "SCMP_ACT_NOTIFY" }] });
+    create_fails(&env, "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not supported");
     let mut env = Env::new("apparmor", &["true"]);
     env.config["process"]["apparmorProfile"] = json!("docker-default");
     create_fails(&env, "process.apparmorProfile");
