@@ -80,7 +80,7 @@ check "ctr kill and delete" "deleted" sh -c "${ctr[*]} task kill -s KILL c3; ${c
 
 # podman with conmon.
 podman=(podman --root "$work/podman/root" --runroot "$work/podman/run" --cgroup-manager cgroupfs --events-backend file --runtime "$runtime")
-common=(--rm --security-opt seccomp=unconfined --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none)
+common=(--rm --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none)
 check "podman run" "pid=1 host=" "${podman[@]}" run "${common[@]}" --rootfs "$work/rootfs" sh -c "$probe"
 check "podman run exit code" "exit=3" sh -c "${podman[*]} run ${common[*]} --rootfs $work/rootfs sh -c 'exit 3'; echo exit=\$?"
 check "podman memory limit" "memory=67108864" "${podman[@]}" run "${common[@]}" -m 64m --rootfs "$work/rootfs" sh -c 'echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)'
@@ -94,11 +94,11 @@ pids+=($!)
 if wait_for_socket "$work/docker/docker.sock"; then
     docker=(docker -H "unix://$work/docker/docker.sock")
     "${docker[@]}" import "$work/rootfs.tar" hull-busybox >/dev/null
-    dcommon=(--rm --security-opt seccomp=unconfined --network none)
+    dcommon=(--rm --network none)
     check "docker run" "pid=1 host=" "${docker[@]}" run "${dcommon[@]}" hull-busybox sh -c "$probe"
     check "docker run volume" "volume-ok" "${docker[@]}" run "${dcommon[@]}" -v "$work/rootfs/etc:/data:ro" hull-busybox sh -c 'test -f /data/passwd && ! touch /data/x 2>/dev/null && echo volume-ok'
     check "docker limits" "pids=100" "${docker[@]}" run "${dcommon[@]}" --pids-limit 100 --cpus 1.5 -m 128m hull-busybox sh -c 'echo pids=$(cat /sys/fs/cgroup/pids/pids.max)'
-    "${docker[@]}" run -d --name d1 --security-opt seccomp=unconfined --network none hull-busybox sleep 1000 >/dev/null 2>&1
+    "${docker[@]}" run -d --name d1 --network none hull-busybox sleep 1000 >/dev/null 2>&1
     check "docker exec" "exec-ok" "${docker[@]}" exec d1 sh -c 'echo exec-ok'
     check "docker top" "sleep" "${docker[@]}" top d1
     check "docker stop" "d1" "${docker[@]}" rm -f d1
