@@ -37,6 +37,7 @@ BENCH_TIMEOUT (seconds before a run counts as hung, default 30).
 """
 
 import argparse
+import contextlib
 import ctypes
 import json
 import os
@@ -234,16 +235,23 @@ class Runtime:
 # ── the measurements ─────────────────────────────────────────────────────
 
 
-def op_run(rt, bundle):
-    """Scenario 1: foreground `run` of /bin/true (run deletes the container when it ends)."""
+@contextlib.contextmanager
+def fresh_container(rt):
+    """A new container id for one operation: force-deleted if the operation
+    fails, and the runtime's stray children reaped once it is over."""
     cid = rt.new_id()
     try:
-        with Timer() as t:
-            run_checked(rt.argv("run", "--bundle", bundle, cid), rt.err())
+        yield cid
     except Failed:
         rt.force_delete(cid)
         raise
     reap_strays()
+
+
+def op_run(rt, bundle):
+    """Scenario 1: foreground `run` of /bin/true (run deletes the container when it ends)."""
+    with fresh_container(rt) as cid, Timer() as t:
+        run_checked(rt.argv("run", "--bundle", bundle, cid), rt.err())
     return t.sample()
 
 
@@ -271,32 +279,20 @@ def create(rt, bundle, cid, wrapper=()):
 
 def op_lifecycle(rt, bundle):
     """Scenario 2: create, start, wait for the init to exit, delete (containerd's way)."""
-    cid = rt.new_id()
-    try:
-        with Timer() as t:
-            pid = create(rt, bundle, cid)
-            run_checked(rt.argv("start", cid), rt.err())
-            wait_foreign(pid, TIMEOUT)
-            run_checked(rt.argv("delete", cid), rt.err())
-    except Failed:
-        rt.force_delete(cid)
-        raise
-    reap_strays()
+    with fresh_container(rt) as cid, Timer() as t:
+        pid = create(rt, bundle, cid)
+        run_checked(rt.argv("start", cid), rt.err())
+        wait_foreign(pid, TIMEOUT)
+        run_checked(rt.argv("delete", cid), rt.err())
     return t.sample()
 
 
 def op_create_delete(rt, bundle):
     """Scenario 3: create, then delete the created container."""
-    cid = rt.new_id()
-    try:
-        with Timer() as t:
-            pid = create(rt, bundle, cid)
-            run_checked(rt.argv("delete", "--force", cid), rt.err())
-            wait_foreign(pid, TIMEOUT)
-    except Failed:
-        rt.force_delete(cid)
-        raise
-    reap_strays()
+    with fresh_container(rt) as cid, Timer() as t:
+        pid = create(rt, bundle, cid)
+        run_checked(rt.argv("delete", "--force", cid), rt.err())
+        wait_foreign(pid, TIMEOUT)
     return t.sample()
 
 
@@ -346,16 +342,11 @@ def op_concurrent(rt, bundle, count):
 
 def op_create_rss(rt, bundle):
     """Scenario 6: peak RSS of `create`, as GNU time sees its child."""
-    cid = rt.new_id()
     out = rt.err("rss")
-    try:
+    with fresh_container(rt) as cid:
         pid = create(rt, bundle, cid, wrapper=("/usr/bin/time", "-f", "%M", "-o", out))
         run_checked(rt.argv("delete", "--force", cid), rt.err())
         wait_foreign(pid, TIMEOUT)
-    except Failed:
-        rt.force_delete(cid)
-        raise
-    reap_strays()
     with open(out) as f:
         kib = int(f.read().split()[-1])
     return {"value": kib / 1024}
@@ -427,13 +418,8 @@ def strace_count(argv, out, err):
 
 def op_syscalls(rt, bundle):
     """Scenario 7: system calls of one `run` of /bin/true, every process followed."""
-    cid = rt.new_id()
-    try:
+    with fresh_container(rt) as cid:
         total, per_call = strace_count(rt.argv("run", "--bundle", bundle, cid), rt.err("strace"), rt.err())
-    except Failed:
-        rt.force_delete(cid)
-        raise
-    reap_strays()
     return {"value": total, "per_call": per_call}
 
 

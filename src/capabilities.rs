@@ -32,7 +32,7 @@ pub struct CapSets {
 
 /// The bounding set of this process, which is what any container can be granted.
 pub fn own_bounding_set() -> Result<u64, CapError> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(CapError::Own)?;
+    let status = crate::sys::read_proc("/proc/self/status").map_err(CapError::Own)?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("CapBnd:"))

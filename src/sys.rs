@@ -144,10 +144,19 @@ pub fn write_all(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Reads a /proc (or cgroupfs) file: their size reads as 0, so the std helper
+/// would stat first and then read in growing steps; one open and a 16 KiB
+/// buffer read the usual files in one go.
+pub fn read_proc(path: impl AsRef<Path>) -> io::Result<String> {
+    let mut text = String::with_capacity(16 * 1024);
+    std::io::Read::read_to_string(&mut std::fs::File::open(path)?, &mut text)?;
+    Ok(text)
+}
+
 /// The start time of a process in clock ticks after boot (field 22 of
 /// /proc/<pid>/stat), and whether it has exited (zombie or dead).
 pub fn process_start_time(pid: libc::pid_t) -> Option<(u64, bool)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = read_proc(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may itself hold spaces or ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
     let mut fields = rest.split(' ');

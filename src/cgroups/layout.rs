@@ -35,7 +35,7 @@ impl Layout {
 }
 
 pub fn detect() -> Result<Layout, CgroupError> {
-    let read = |p: &str| std::fs::read_to_string(p).map_err(|source| CgroupError::Io { what: "reading", path: p.into(), source });
+    let read = |p: &str| crate::sys::read_proc(p).map_err(|source| CgroupError::Io { what: "reading", path: p.into(), source });
     Ok(parse(&read("/proc/self/mountinfo")?, &read("/proc/self/cgroup")?))
 }
 

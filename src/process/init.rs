@@ -420,7 +420,7 @@ fn switch_user(ctx: &InitContext) -> Result<(), InitError> {
     // Keep the permitted set across setuid so the config's capabilities can be set after it.
     sys::prctl(libc::PR_SET_KEEPCAPS, 1).map_err(sys_err("prctl(PR_SET_KEEPCAPS)"))?;
     let groups: Vec<libc::gid_t> = user.additional_gids.clone();
-    let setgroups_denied = std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny");
+    let setgroups_denied = sys::read_proc("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny");
     if !setgroups_denied {
         // SAFETY: groups is valid for its length.
         sys::cvt(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })

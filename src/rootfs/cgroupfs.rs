@@ -59,11 +59,6 @@ pub fn own_cgroup<'a>(proc_cgroup: &'a str, selectors: &[String]) -> Option<&'a 
 }
 
 /// A /proc file read with one buffer: its size is 0, so std would probe in small reads.
-fn read_proc_file(path: &str) -> std::io::Result<String> {
-    let mut text = String::with_capacity(16 * 1024);
-    std::io::Read::read_to_string(&mut std::fs::File::open(path)?, &mut text)?;
-    Ok(text)
-}
 
 fn has_cgroup_ns(plan: &RootfsPlan) -> bool {
     plan.spec.linux.as_ref().is_some_and(|l| l.namespaces.iter().any(|n| n.kind == "cgroup"))
@@ -71,8 +66,8 @@ fn has_cgroup_ns(plan: &RootfsPlan) -> bool {
 
 pub(super) fn mount(root: &Root, plan: &RootfsPlan, ctx: &MountCtx) -> Result<(), RootfsError> {
     let destination = resolve_destination(root, ctx, Kind::Dir)?;
-    let mountinfo = read_proc_file("/proc/self/mountinfo").map_err(ctx.fail("reading /proc/self/mountinfo"))?;
-    let own = read_proc_file("/proc/self/cgroup").map_err(ctx.fail("reading /proc/self/cgroup"))?;
+    let mountinfo = crate::sys::read_proc("/proc/self/mountinfo").map_err(ctx.fail("reading /proc/self/mountinfo"))?;
+    let own = crate::sys::read_proc("/proc/self/cgroup").map_err(ctx.fail("reading /proc/self/cgroup"))?;
     let (v1, v2) = parse_mountinfo(&mountinfo);
     let mount = if ctx.kind == "cgroup2" || v1.is_empty() {
         mount_v2(plan, ctx, v2.as_deref(), &own)?

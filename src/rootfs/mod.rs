@@ -136,7 +136,7 @@ fn selinux_mount_label(spec: &Spec) -> Option<&str> {
 /// a shared parent: the mount holding the rootfs is made private first, as runc does.
 fn make_parent_mount_private(rootfs: &Path) -> Result<(), RootfsError> {
     let mountinfo = Path::new("/proc/self/mountinfo");
-    let text = std::fs::read_to_string(mountinfo).map_err(io_err("reading", mountinfo))?;
+    let text = sys::read_proc(mountinfo).map_err(io_err("reading", mountinfo))?;
     let parent = text
         .lines()
         .filter_map(|l| l.split(' ').nth(4))
