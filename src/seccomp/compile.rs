@@ -7,17 +7,17 @@
 //!  arch == i386?    ── (only if SCMP_ARCH_X86 is listed) ld nr; i386 rules
 //!  ret KILL_PROCESS    (any other architecture)
 //!
-//!  rules, per syscall named in the profile (in order of first mention):
+//!  rules: a binary search on nr (nr >= pivot?) down to runs of a few checks:
 //!    nr == N? ── rule 1: arg conditions ANDed ── ret action
 //!                rule 2: ...                       (rules ORed: the first that matches wins)
 //!                ret default
-//!  ret default
+//!    ret default
 //! ```
 //!
 //! Every branch ends in its own `ret`, so blocks are composed by prefixing a
-//! guard that skips them: no label resolution. A linear chain per architecture;
-//! the kernel caches the verdict for syscalls whose action does not depend on
-//! their arguments, so the chain's length costs little at run time.
+//! guard that skips them: no label resolution. A syscall costs about
+//! log2(rules) checks; the kernel also caches the verdict for syscalls whose
+//! action does not depend on their arguments.
 
 use super::profile::{ArgCondition, Seccomp, SyscallRule};
 use super::{Program, SeccompError, tables};
@@ -166,25 +166,25 @@ pub fn compile(profile: &Seccomp) -> Result<Program, SeccompError> {
     Ok(Program { filter, flags })
 }
 
-/// The chain of syscall blocks for one ABI, ending in the default action.
+/// The syscall blocks for one ABI as a binary search over syscall numbers,
+/// with the default action for numbers no rule names.
 fn abi_rules(abi: &Abi, rules: &[Checked], default: u32) -> Result<Vec<libc::sock_filter>, SeccompError> {
-    // Group rules by syscall number, in order of first mention; names this ABI lacks are skipped.
-    let mut by_nr: Vec<(u32, Vec<&Checked>)> = Vec::new();
+    // (nr, rule) for every name this ABI has (names it lacks are skipped); the stable sort
+    // keeps the profile's order among the rules of one syscall: the first match wins.
+    let mut named: Vec<(u32, &Checked)> = Vec::with_capacity(rules.len());
     for rule in rules {
         for name in &rule.rule.names {
-            let Some(nr) = syscall_number(abi, name) else { continue };
-            match by_nr.iter_mut().find(|(n, _)| *n == nr) {
-                Some((_, list)) => list.push(rule),
-                None => by_nr.push((nr, vec![rule])),
+            if let Some(nr) = syscall_number(abi, name) {
+                named.push((nr, rule));
             }
         }
     }
-    let mut out = Vec::with_capacity(by_nr.len() * 2 + 1);
-    let mut block = Vec::new();
-    for (nr, list) in &by_nr {
-        block.clear();
+    named.sort_by_key(|(nr, _)| *nr);
+    let mut blocks: Vec<(u32, Vec<libc::sock_filter>)> = Vec::new();
+    for group in named.chunk_by(|a, b| a.0 == b.0) {
+        let mut block = Vec::new();
         let mut unconditional = false;
-        for rule in list {
+        for (_, rule) in group {
             emit_rule(&mut block, abi, rule)?;
             if rule.ops.is_empty() {
                 // Later rules for this syscall can never be reached.
@@ -195,11 +195,29 @@ fn abi_rules(abi: &Abi, rules: &[Checked], default: u32) -> Result<Vec<libc::soc
         if !unconditional {
             block.push(ret(default));
         }
-        // Every block ends in a ret, so past it A still holds nr for the next check.
-        guarded(&mut out, BPF_JEQ_K, *nr, &block);
+        blocks.push((group[0].0, block));
     }
-    out.push(ret(default));
-    Ok(out)
+    Ok(search(&blocks, default))
+}
+
+/// Below this many syscalls a linear chain of checks is as short as more splits.
+const LINEAR_AT_MOST: usize = 4;
+
+/// `nr >= pivot` halves the sorted blocks until a few are left to check in a row.
+/// Every block ends in a ret, so skipping one leaves A holding nr for the next check.
+fn search(blocks: &[(u32, Vec<libc::sock_filter>)], default: u32) -> Vec<libc::sock_filter> {
+    let mut out = Vec::new();
+    if blocks.len() <= LINEAR_AT_MOST {
+        for (nr, block) in blocks {
+            guarded(&mut out, BPF_JEQ_K, *nr, block);
+        }
+        out.push(ret(default));
+        return out;
+    }
+    let (low, high) = blocks.split_at(blocks.len() / 2);
+    guarded(&mut out, BPF_JGE_K, high[0].0, &search(high, default));
+    out.extend(search(low, default));
+    out
 }
 
 /// A jump target inside one rule.

@@ -23,7 +23,7 @@ fn arg(index: u32, op: &str, value: u64, value_two: u64) -> ArgCondition {
 
 /// Runs the program as the kernel would, over seccomp_data {nr, arch, args}.
 fn run(filter: &[libc::sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
-    let mut data = vec![0u8; 64];
+    let mut data = [0u8; 64];
     data[0..4].copy_from_slice(&nr.to_le_bytes());
     data[4..8].copy_from_slice(&arch.to_le_bytes());
     for (i, a) in args.iter().enumerate() {
@@ -185,7 +185,7 @@ fn in_filtered_thread<T: Send + 'static>(program: Program, probe: impl FnOnce() 
 }
 
 fn mkdir_errno(dir: &std::path::Path, mode: u32) -> Option<i32> {
-    let path = crate::sys::cpath(&dir.join(format!("d{mode:o}"))).unwrap();
+    let path = crate::sys::cpath(dir.join(format!("d{mode:o}"))).unwrap();
     // SAFETY: path is a valid C string.
     let rc = unsafe { libc::mkdir(path.as_ptr(), mode) };
     (rc != 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
@@ -207,4 +207,22 @@ fn kernel_applies_errno_and_arg_conditions() {
     // The main thread is not filtered.
     assert_eq!(mkdir_errno(&dir, 0o700), None);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn search_finds_every_syscall_of_every_abi() {
+    // Even-numbered positions in the name table are denied, odd ones allowed by default.
+    let denied: Vec<&str> = tables::X86_64.iter().step_by(2).map(|(n, _)| *n).collect();
+    let mut p = profile("SCMP_ACT_ALLOW", vec![rule(&denied, "SCMP_ACT_ERRNO", vec![])]);
+    p.architectures = ARCHES.iter().map(|a| a.to_string()).collect();
+    let prog = compile(&p).unwrap();
+    let errno = RET_ERRNO | libc::EPERM as u32;
+    let abis = [(AUDIT_ARCH_X86_64, tables::X86_64, 0), (AUDIT_ARCH_X86_64, tables::X32, X32_SYSCALL_BIT), (AUDIT_ARCH_I386, tables::X86, 0)];
+    for (arch, table, base) in abis {
+        for (name, nr) in table {
+            let want = if denied.contains(name) { errno } else { RET_ALLOW };
+            assert_eq!(run(&prog.filter, arch, nr + base, [0; 6]), want, "{name} ({arch:#x}, {nr})");
+        }
+        assert_eq!(run(&prog.filter, arch, base + 5000, [0; 6]), RET_ALLOW, "a number no table has");
+    }
 }
