@@ -581,3 +581,32 @@ fn detached_terminal_without_console_socket_is_refused() {
     assert!(err.contains("--console-socket"), "{err}");
     env.assert_clean();
 }
+
+#[test]
+fn debug_logs_the_lifecycle() {
+    if skip_unless_root() {
+        return;
+    }
+    let env = Env::new("debuglog", &["true"]);
+    let log = env.dir.join("debug.json");
+    let bundle = env.bundle.to_string_lossy().into_owned();
+    let log_arg = log.to_string_lossy().into_owned();
+    let out = env.hull(&["--debug", "--log", &log_arg, "--log-format", "json", "run", "--bundle", &bundle, &env.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let messages: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .inspect(|v| assert_eq!(v["level"], "debug"))
+        .map(|v| v["msg"].as_str().unwrap().to_string())
+        .collect();
+    for step in ["create", "start", "delete"] {
+        assert!(messages.iter().any(|m| m.starts_with(&format!("{step} {}", env.id))), "no {step} line in {messages:?}");
+    }
+    // Without --debug, nothing is logged when all goes well.
+    let quiet = env.dir.join("quiet.json");
+    let quiet_arg = quiet.to_string_lossy().into_owned();
+    let out = env.hull(&["--log", &quiet_arg, "run", "--bundle", &bundle, &env.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!quiet.exists() || std::fs::read_to_string(&quiet).unwrap().is_empty());
+}

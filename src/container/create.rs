@@ -90,6 +90,10 @@ pub fn create(global: &Global, args: &CreateArgs, console: Console) -> Result<Cr
         })?;
         record.pid = launched.pid;
         record.pid_start_time = launched.start_time;
+        crate::logging::debug(|| {
+            let flags = crate::process::parent::clone_flags(&plan.namespaces);
+            format!("create {}: init pid {}, clone flags {flags:#x}, cgroups {:?}", args.id, launched.pid, cgroups.paths)
+        });
         dir.save(&record)?;
         if let Some(pid_file) = &args.pid_file {
             write_pid_file(pid_file, launched.pid)?;

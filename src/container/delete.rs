@@ -36,6 +36,7 @@ pub fn destroy(dir: ContainerDir, record: &Record) -> Result<(), ContainerError>
     }
     cgroups::destroy(&record.cgroup_paths)?;
     dir.remove()?;
+    crate::logging::debug(|| format!("delete {}: process, cgroups and state removed", record.id));
     Ok(())
 }
 

@@ -31,6 +31,7 @@ pub fn release(dir: &ContainerDir, record: &Record) -> Result<(), ContainerError
         stop(record);
         return Err(ContainerError::Started(message));
     }
+    crate::logging::debug(|| format!("start {}: init pid {} has exec'd its process", record.id, record.pid));
     let state = serde_json::to_vec(&state_json(record, Status::Running)).unwrap_or_default();
     for hook in &record.poststart {
         if let Err(e) = hooks::run("poststart", hook, &state) {
