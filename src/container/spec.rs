@@ -52,10 +52,13 @@ pub fn default_spec(rootless: bool) -> serde_json::Value {
         linux["uidMappings"] = serde_json::json!([{ "containerID": 0, "hostID": uid, "size": 1 }]);
         linux["gidMappings"] = serde_json::json!([{ "containerID": 0, "hostID": gid, "size": 1 }]);
         linux["namespaces"] = serde_json::json!([{ "type": "pid" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "user" }]);
-        linux.as_object_mut().map(|l| l.remove("resources"));
-        let mounts = spec["mounts"].as_array_mut().expect("mounts is an array literal");
-        mounts.retain(|m| m["destination"] != "/sys/fs/cgroup");
-        for m in mounts.iter_mut() {
+        if let Some(linux) = linux.as_object_mut() {
+            linux.remove("resources");
+        }
+        if let Some(mounts) = spec["mounts"].as_array_mut() {
+            mounts.retain(|m| m["destination"] != "/sys/fs/cgroup");
+        }
+        for m in spec["mounts"].as_array_mut().into_iter().flatten() {
             if m["destination"] == "/sys" {
                 *m = serde_json::json!({ "destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"] });
             }
