@@ -117,12 +117,7 @@ fn steps(ctx: &InitContext) -> Result<std::convert::Infallible, InitError> {
         tty::setup(socket, ctx.process.console_size, tty::Console::Bind)?;
     }
     rootfs::finish(ctx.spec)?;
-    apply_process_attributes(ctx)?;
-    install_seccomp(ctx, SeccompPoint::BeforeCapabilityDrop)?;
-    switch_user(ctx)?;
-    let exec = find_executable(ctx)?;
-    finish_fds(ctx)?;
-    ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
+    let exec = become_ready(ctx)?;
     let Some(start) = barrier::wait_for_start(exec_barrier) else {
         // Deleted before anyone started us.
         // SAFETY: ending the process.
@@ -143,9 +138,7 @@ fn start_process(ctx: &InitContext, state: &[u8], exec: &Exec) -> Result<std::co
     if let Some(hooks) = &ctx.spec.hooks {
         hooks::run_all("startContainer", &hooks.start_container, state)?;
     }
-    set_final_affinity(ctx)?;
-    install_seccomp(ctx, SeccompPoint::BeforeExec)?;
-    Err(exec.exec())
+    exec_process(ctx, exec)
 }
 
 /// `hull exec`: namespaces, cgroups and the filesystem are the container's
@@ -154,13 +147,26 @@ fn exec_into_container(ctx: &InitContext) -> Result<std::convert::Infallible, In
     if let Some(socket) = ctx.console_socket.filter(|_| ctx.process.terminal) {
         tty::setup(socket, ctx.process.console_size, tty::Console::Keep)?;
     }
+    // The parent then waits for the socket to close at execve, or for an error.
+    let exec = become_ready(ctx)?;
+    exec_process(ctx, &exec)
+}
+
+/// What a container's init and an exec'd process both do last: the process's
+/// own attributes, its user and capabilities, the executable found (so a
+/// missing one fails before Ready), fds closed on exec; then Ready.
+fn become_ready(ctx: &InitContext) -> Result<Exec, InitError> {
     apply_process_attributes(ctx)?;
     install_seccomp(ctx, SeccompPoint::BeforeCapabilityDrop)?;
     switch_user(ctx)?;
     let exec = find_executable(ctx)?;
     finish_fds(ctx)?;
-    // The parent then waits for the socket to close at execve, or for an error.
     ctx.sync.send(&Message::Ready).map_err(|e| InitError::Sync(e.to_string()))?;
+    Ok(exec)
+}
+
+/// The last steps, right before execve: the final cpu affinity and seccomp.
+fn exec_process(ctx: &InitContext, exec: &Exec) -> Result<std::convert::Infallible, InitError> {
     set_final_affinity(ctx)?;
     install_seccomp(ctx, SeccompPoint::BeforeExec)?;
     Err(exec.exec())
