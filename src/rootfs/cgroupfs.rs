@@ -4,7 +4,8 @@
 //! then shows the container's cgroup as its root), else a bind of the
 //! container's own cgroup directory, as runc does. Read-only when asked.
 
-use super::mounts::{MountCtx, apply_propagation, per_mount_attrs, resolve_destination};
+use super::mounts::{MountCtx, apply_propagation, resolve_destination};
+use super::options::per_mount_attrs;
 use super::paths::{Kind, Root, at_fdcwd};
 use super::{RootfsError, RootfsPlan, kernel};
 use std::ffi::CString;

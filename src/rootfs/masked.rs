@@ -4,7 +4,7 @@
 //! with openat2 (no magic links) and changed through its fd, so neither a
 //! symlink nor a planted file redirects a mask (CVE-2025-31133).
 
-use super::mounts::per_mount_attrs;
+use super::options::per_mount_attrs;
 use super::paths::{Kind, Root};
 use super::{RootfsError, io_err, kernel};
 use crate::spec::Spec;

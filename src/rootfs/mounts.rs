@@ -3,7 +3,7 @@
 //! filesystems), given its flags, and only then attached, with move_mount,
 //! onto the O_PATH fd of a destination resolved inside the rootfs.
 
-use super::options::{self, Idmap, MountOptions};
+use super::options::{self, Idmap, MountOptions, per_mount_attrs};
 use super::paths::{Kind, Root, at_fdcwd};
 use super::{RootfsError, RootfsPlan, cgroupfs, copyup, idmap, kernel};
 use crate::spec::config::Mount;
@@ -258,10 +258,6 @@ fn detached_fs(ctx: &MountCtx, destination: BorrowedFd, inherited_mode: Option<l
     Ok(mount)
 }
 
-/// The MOUNT_ATTR_* of mount(2) flags; no atime flag means relatime, as with mount(2).
-pub(super) fn per_mount_attrs(flags: libc::c_ulong) -> u64 {
-    super::options::ms_to_attr(flags)
-}
 
 fn apply_recursive(mount: BorrowedFd, ctx: &MountCtx) -> Result<(), RootfsError> {
     if ctx.opts.recursive.is_empty() {

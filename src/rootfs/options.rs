@@ -201,7 +201,8 @@ pub fn parse(options: &[String]) -> MountOptions {
     parsed
 }
 
-pub(super) fn ms_to_attr(flags: c_ulong) -> u64 {
+/// The MOUNT_ATTR_* of mount(2) flags; no atime flag means relatime, as with mount(2).
+pub(super) fn per_mount_attrs(flags: c_ulong) -> u64 {
     MS_TO_ATTR.iter().filter(|(ms, _)| flags & ms != 0).fold(0, |acc, (_, attr)| acc | attr)
 }
 
@@ -225,15 +226,15 @@ impl MountOptions {
         if self.flags & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT) == 0 {
             return None;
         }
-        let set = ms_to_attr(self.flags);
+        let set = per_mount_attrs(self.flags);
         Some(AttrChange { set, clear: ALL_PER_MOUNT_ATTRS & !(set & !libc::MOUNT_ATTR__ATIME) })
     }
 
     /// The same remount when some flags are locked (a mount from a more privileged
     /// user namespace): only what the options name changes, the rest is kept.
     pub fn bind_remount_keeping_locked(&self) -> AttrChange {
-        let mut set = ms_to_attr(self.flags);
-        let mut clear = ms_to_attr(self.cleared) & !libc::MOUNT_ATTR__ATIME;
+        let mut set = per_mount_attrs(self.flags);
+        let mut clear = per_mount_attrs(self.cleared) & !libc::MOUNT_ATTR__ATIME;
         if self.atime_given {
             clear |= libc::MOUNT_ATTR__ATIME;
         } else {
